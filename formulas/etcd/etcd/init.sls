@@ -1,0 +1,4 @@
+include:
+{%- if pillar.etcd is defined and pillar.etcd.server is defined %}
+  - etcd.server
+{%- endif %}

@@ -1,0 +1,309 @@
+"""``stacksalt up`` / ``down``: host containers, a real salt-master, pre-seeded keys, highstate.
+
+The salt master runs on the cluster's own ``cfg01`` node container, as in real deployments,
+reading the repository (mounted read-only at /srv/stacksalt): formulas as file_roots, the
+reclass model as ext_pillar and master_tops. Minion keys are generated here and placed in the
+master's accepted keys before any minion starts: there is no auto_accept.
+"""
+
+from __future__ import annotations
+
+import io
+import ipaddress
+import json
+import shutil
+import tarfile
+import time
+from pathlib import Path
+
+import docker
+import docker.errors
+import yaml
+from salt.crypt import gen_keys
+
+from stacksalt.cluster.summary import NodeSummary, format_table, summarize
+from stacksalt.cluster.topology import Node, Topology, from_model
+from stacksalt.model.loader import Model
+
+MOUNT = "/srv/stacksalt"
+LABEL = "io.stacksalt.cluster"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+def client():
+    try:
+        cli = docker.from_env(timeout=900)
+        cli.ping()
+        return cli
+    except docker.errors.DockerException as exc:
+        raise ClusterError(
+            f"cannot reach dockerd ({exc}); start it with 'make setup'"
+        ) from exc
+
+
+def topology(root: Path, cluster: str) -> Topology:
+    model = Model(root / "reclass_model")
+    infos = {node: model.render(node) for node in model.nodes(cluster)}
+    if not infos:
+        raise ClusterError(f"cluster '{cluster}' has no nodes under reclass_model/nodes/{cluster}")
+    return from_model(cluster, infos)
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+def ensure_keys(pki: Path, topo: Topology) -> None:
+    """Generate the master's and every minion's key pair once (kept in the state dir)."""
+    pki.mkdir(parents=True, exist_ok=True)
+    pki.chmod(0o700)
+    for name in ["master", *[n.id for n in topo.nodes]]:
+        pem, pub = pki / f"{name}.pem", pki / f"{name}.pub"
+        if pem.exists() and pub.exists():
+            continue
+        priv, public = gen_keys(2048)
+        pem.write_text(priv)
+        pem.chmod(0o400)
+        pub.write_text(public)
+
+
+def _tar(files: dict[str, tuple[bytes, int]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, (data, mode) in files.items():
+            info = tarfile.TarInfo(name.lstrip("/"))
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def put_files(container, files: dict[str, tuple[bytes, int]]) -> None:
+    """Copy files into a container with their modes (no secret ever on a command line)."""
+    if not container.put_archive("/", _tar(files)):
+        raise ClusterError(f"{container.name}: could not copy {', '.join(files)}")
+
+
+# -- containers -------------------------------------------------------------------------------
+
+
+def ensure_network(cli, topo: Topology):
+    try:
+        return cli.networks.get(topo.network_name)
+    except docker.errors.NotFound:
+        pool = docker.types.IPAMPool(subnet=topo.network)
+        return cli.networks.create(
+            topo.network_name, driver="bridge", labels={LABEL: topo.cluster},
+            ipam=docker.types.IPAMConfig(pool_configs=[pool]),
+        )
+
+
+def start_node(cli, root: Path, topo: Topology, node: Node, image: str):
+    name = topo.container(node)
+    try:
+        existing = cli.containers.get(name)
+        if existing.status == "running":
+            return existing
+        existing.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+    if ipaddress.ip_address(node.address) not in ipaddress.ip_network(topo.network):
+        raise ClusterError(f"node {node.id}: address {node.address} is outside {topo.network}")
+    container = cli.containers.create(
+        image,
+        name=name,
+        hostname=node.hostname,
+        detach=True,
+        cap_add=["SYS_ADMIN"],
+        tmpfs={"/run": "", "/run/lock": ""},
+        volumes={
+            "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "ro"},
+            str(root): {"bind": MOUNT, "mode": "ro"},
+        },
+        sysctls={k: str(v) for k, v in node.sysctl.items()},
+        labels={LABEL: topo.cluster, "io.stacksalt.node": node.id},
+        stop_signal="SIGRTMIN+3",
+        network=topo.network_name,
+        networking_config={
+            topo.network_name: cli.api.create_endpoint_config(ipv4_address=node.address)
+        },
+    )
+    container.start()
+    return container
+
+
+def run(container, cmd: list[str] | str, check=True, timeout_hint="") -> tuple[int, str]:
+    res = container.exec_run(cmd, demux=False)
+    out = res.output.decode("utf-8", "replace") if res.output else ""
+    if check and res.exit_code != 0:
+        shown = cmd if isinstance(cmd, str) else " ".join(cmd)
+        raise ClusterError(f"{container.name}: '{shown}' failed ({res.exit_code}):\n{out[-3000:]}"
+                           f"{timeout_hint}")
+    return res.exit_code, out
+
+
+def wait_systemd(container, timeout=90) -> None:
+    deadline = time.monotonic() + timeout
+    state = ""
+    while time.monotonic() < deadline:
+        _, state = run(container, ["systemctl", "is-system-running"], check=False)
+        state = state.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(0.5)
+    raise ClusterError(f"{container.name}: systemd not up after {timeout} s (state '{state}')")
+
+
+def seed_keys(cli, topo: Topology, pki: Path) -> None:
+    master_pub = (pki / "master.pub").read_bytes()
+    master = cli.containers.get(topo.container(topo.master))
+    files = {
+        "/etc/salt/pki/master/master.pem": ((pki / "master.pem").read_bytes(), 0o400),
+        "/etc/salt/pki/master/master.pub": (master_pub, 0o644),
+    }
+    for node in topo.nodes:
+        files[f"/etc/salt/pki/master/minions/{node.id}"] = (
+            (pki / f"{node.id}.pub").read_bytes(), 0o644)
+    put_files(master, files)
+    for node in topo.nodes:
+        conf = yaml.safe_dump({"id": node.id, "master": topo.master.address})
+        put_files(cli.containers.get(topo.container(node)), {
+            "/etc/salt/pki/minion/minion.pem": ((pki / f"{node.id}.pem").read_bytes(), 0o400),
+            "/etc/salt/pki/minion/minion.pub": ((pki / f"{node.id}.pub").read_bytes(), 0o644),
+            "/etc/salt/pki/minion/minion_master.pub": (master_pub, 0o644),
+            "/etc/salt/minion.d/stacksalt.conf": (
+                ("# Bootstrap written by 'stacksalt up'; the salt formula manages it.\n"
+                 + conf).encode(), 0o644),
+        })
+
+
+def bootstrap_master(cli, root: Path, topo: Topology, log) -> None:
+    """Configure and start salt-master on its node with the salt formula itself, run
+    masterless from the repository with the master node's pillar from the model."""
+    model = Model(root / "reclass_model")
+    pillar = {"salt": {"master": model.pillar(topo.master.id)["salt"]["master"]}}
+    container = cli.containers.get(topo.container(topo.master))
+    put_files(container, {
+        "/root/bootstrap/pillar/top.sls": (b"base:\n  '*':\n    - master\n", 0o600),
+        "/root/bootstrap/pillar/master.sls": (yaml.safe_dump(pillar).encode(), 0o600),
+    })
+    log(f"bootstrapping salt-master on {topo.master.id} with the salt formula (masterless)")
+    run(container, [
+        "salt-call", "--local", "--retcode-passthrough", "--log-level=warning",
+        f"--file-root={MOUNT}/formulas/salt", "--pillar-root=/root/bootstrap/pillar",
+        "state.apply", "salt.master",
+    ])
+
+
+def salt(container, args: list[str], timeout=30) -> dict:
+    """Run the salt CLI on the master; return ``{minion: return}`` from its JSON output.
+
+    ``timeout`` is Salt's: how long to wait before asking minions whether the job still
+    runs (it keeps waiting while they say yes), not a limit on the job.
+    """
+    code, out = run(container, ["salt", "--out=json", "--static", f"--timeout={timeout}",
+                                *args], check=False)
+    text = out.strip()
+    if not text:
+        return {}
+    try:
+        # Salt may print a line such as "ERROR: No return received" after the JSON.
+        data, _end = json.JSONDecoder().raw_decode(text[text.index("{"):])
+        return data
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise ClusterError(f"salt {' '.join(args)}: unexpected output (exit {code}):\n"
+                           f"{out[-2000:]}") from exc
+
+
+def wait_minions(master, topo: Topology, timeout=120, log=print) -> None:
+    want = {n.id for n in topo.nodes}
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        ret = salt(master, ["-t", "5", "*", "test.ping"], timeout=5)
+        seen = {k for k, v in ret.items() if v is True}
+        if want <= seen:
+            log(f"all {len(want)} minions answer the master")
+            return
+        time.sleep(1)
+    raise ClusterError(
+        f"minions not answering after {timeout} s: {', '.join(sorted(want - seen))}; "
+        "see 'journalctl -u salt-minion' in their containers"
+    )
+
+
+def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
+    master = cli.containers.get(topo.container(topo.master))
+    args = ["*", "state.highstate"] + (["test=True"] if test else [])
+    started = time.monotonic()
+    ret = salt(master, args)
+    rows = [summarize(n.id, ret.get(n.id, "no return (minion did not answer)"))
+            for n in topo.nodes]
+    log(format_table(rows))
+    log(f"highstate wall time: {time.monotonic() - started:.1f} s")
+    restarting = [r.node for r in rows if MINION_RESTART in r.changes]
+    if restarting:
+        # The salt formula restarts a minion whose config changed, in the background,
+        # a few seconds after the job returned: wait until it is back.
+        log(f"waiting for {len(restarting)} minion(s) restarting with their new config")
+        time.sleep(MINION_RESTART_DELAY + 2)
+        wait_minions(master, topo, log=log)
+    return rows
+
+
+MINION_RESTART = "salt-minion-service-restart-scheduled"
+MINION_RESTART_DELAY = 3  # formulas/salt/salt/defaults.yaml: minion.restart_delay
+
+SERVICES = ("salt-master", "salt-minion", "etcd")
+
+
+def running_services(cli, topo: Topology) -> dict[str, list[str]]:
+    out = {}
+    for node in topo.nodes:
+        container = cli.containers.get(topo.container(node))
+        active = []
+        for svc in SERVICES:
+            code, _ = run(container, ["systemctl", "is-active", "--quiet", svc], check=False)
+            if code == 0:
+                active.append(svc)
+        out[node.id] = active
+    return out
+
+
+def up(root: Path, state: Path, cluster: str, image: str, log=print) -> list[NodeSummary]:
+    topo = topology(root, cluster)
+    cli = client()
+    pki = state / "clusters" / cluster / "pki"
+    ensure_keys(pki, topo)
+    ensure_network(cli, topo)
+    log(f"starting {len(topo.nodes)} host containers on {topo.network_name} ({topo.network})")
+    containers = [start_node(cli, root, topo, node, image) for node in topo.nodes]
+    for container in containers:
+        wait_systemd(container)
+    seed_keys(cli, topo, pki)
+    bootstrap_master(cli, root, topo, log)
+    for container in containers:
+        run(container, ["systemctl", "enable", "--now", "salt-minion"])
+    master = cli.containers.get(topo.container(topo.master))
+    wait_minions(master, topo, log=log)
+    synced = salt(master, ["*", "saltutil.sync_all"])
+    missing = sorted(n.id for n in topo.nodes if not isinstance(synced.get(n.id), dict))
+    if missing:
+        raise ClusterError(f"saltutil.sync_all failed on {', '.join(missing)}: {synced}")
+    log("running state.highstate on every node (progress: one line per node when done)")
+    return highstate(cli, topo, log)
+
+
+def down(state: Path, cluster: str, log=print) -> int:
+    cli = client()
+    removed = 0
+    for container in cli.containers.list(all=True, filters={"label": f"{LABEL}={cluster}"}):
+        container.remove(force=True)
+        removed += 1
+    for network in cli.networks.list(filters={"label": f"{LABEL}={cluster}"}):
+        network.remove()
+    shutil.rmtree(state / "clusters" / cluster, ignore_errors=False) if (
+        state / "clusters" / cluster).exists() else None
+    log(f"removed {removed} containers, the network and the keys of cluster '{cluster}'")
+    return removed

@@ -1,0 +1,1 @@
+"""The reclass model: rendering nodes, checking the model, showing merged pillars."""

@@ -1,0 +1,53 @@
+"""Checks a schema cannot express: cross-references inside one node's pillar."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def _problem(node: str, message: str):
+    from stacksalt.model.check import Problem
+
+    return Problem(f"node {node}", message)
+
+
+def _etcd(node: str, pillar: dict) -> list:
+    server = (pillar.get("etcd") or {}).get("server")
+    if not server or not server.get("enabled"):
+        return []
+    out = []
+    names = [m["name"] for m in server["members"]]
+    hosts = [m["host"] for m in server["members"]]
+    for label, values in (("name", names), ("host", hosts)):
+        dupes = sorted(v for v, n in Counter(values).items() if n > 1)
+        if dupes:
+            out.append(_problem(node, f"pillar etcd:server:members: duplicate {label} "
+                                f"{', '.join(dupes)}"))
+    if server["name"] not in names:
+        out.append(_problem(node, f"pillar etcd:server:name: '{server['name']}' is not one of "
+                            f"etcd:server:members ({', '.join(names)})"))
+    if len(names) % 2 == 0:
+        out.append(_problem(node, f"pillar etcd:server:members: {len(names)} members; an even "
+                            "count tolerates no more failures than one member fewer, use 1, 3 "
+                            "or 5"))
+    return out
+
+
+def _hosts(node: str, pillar: dict) -> list:
+    hosts = ((pillar.get("linux") or {}).get("network") or {}).get("host") or {}
+    addresses = Counter(h["address"] for h in hosts.values())
+    dupes = sorted(a for a, n in addresses.items() if n > 1)
+    if dupes:
+        return [_problem(node, f"pillar linux:network:host: address used twice: "
+                         f"{', '.join(dupes)}")]
+    return []
+
+
+CHECKS = (_etcd, _hosts)
+
+
+def semantic_checks(node: str, pillar: dict) -> list:
+    out = []
+    for fn in CHECKS:
+        out += fn(node, pillar)
+    return out
