@@ -21,7 +21,14 @@ MASK = "********"
 
 
 def is_secret_name(name: str) -> bool:
+    """``db_password``, ``etcd_token``...: the names the model uses for secrets."""
     return name.endswith(SECRET_SUFFIXES)
+
+
+def is_secret_key(key: str) -> bool:
+    """A pillar key holding a secret: a secret name, or a bare ``password``, ``token``..."""
+    key = key.lower()
+    return is_secret_name(key) or key in {s.lstrip("_") for s in SECRET_SUFFIXES}
 
 
 def referenced_secret_names(classes_dir: Path) -> dict[str, list[str]]:
@@ -110,7 +117,7 @@ def mask(data, secret_values: set[str]):
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
-            if isinstance(key, str) and is_secret_name(key.lower()) and not isinstance(
+            if isinstance(key, str) and is_secret_key(key) and not isinstance(
                 value, (dict, list)
             ):
                 out[key] = MASK

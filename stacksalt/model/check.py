@@ -34,8 +34,9 @@ class Problem:
 
 
 def _rel(path: Path | str, root: Path) -> str:
+    """Path relative to the project, through links: the file to edit, not the link."""
     try:
-        return os.path.relpath(path, root)
+        return os.path.relpath(os.path.realpath(path), os.path.realpath(root))
     except ValueError:
         return str(path)
 

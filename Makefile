@@ -1,0 +1,40 @@
+# stacksalt — the targets the README documents.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+BIN   := $(VENV)/bin
+CLUSTER ?= local
+
+.PHONY: help setup demo test test-unit test-integration lint bench down clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup:  ## idempotent host set-up: apt packages, .venv, dockerd, base image, model links
+	bash docker-salt/bin/setup-host.sh
+	$(BIN)/stacksalt formulas link
+	$(BIN)/stacksalt secrets init
+
+demo: setup  ## the main job: model check, then the local cluster up and highstated twice
+	$(BIN)/stacksalt model check --cluster $(CLUSTER)
+	$(BIN)/stacksalt up --cluster $(CLUSTER) --second-run
+
+test: setup  ## every test: unit, model corpus, render, functional, integration
+	$(BIN)/python -m pytest -v tests
+
+test-unit: setup  ## the fast tests only (no containers)
+	$(BIN)/python -m pytest -q tests -m "not integration"
+
+lint: setup  ## ruff, yamllint, salt-lint, shellcheck where installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -s formulas reclass_model .yamllint
+	find formulas -name '*.sls' -print0 | xargs -0 $(BIN)/salt-lint
+	@if command -v shellcheck >/dev/null; then shellcheck docker-salt/bin/*.sh .ci/run; \
+	 else echo "shellcheck not installed: skipped"; fi
+
+bench: setup  ## prints numbers: warm setup, highstate wall time, pillar render p50/p95
+	$(BIN)/python tests/bench/bench_foundation.py --cluster $(CLUSTER)
+
+down:  ## remove the local cluster
+	$(BIN)/stacksalt down --cluster $(CLUSTER)
