@@ -55,8 +55,10 @@ def cmd_model_check(args) -> int:
     if problems:
         print(f"model check: {len(problems)} problem(s); nothing was applied", file=sys.stderr)
         return 1
-    _log(f"model check: {len(pillars)} nodes render and match their formulas' schemas "
-         f"({time.monotonic() - started:.2f} s)")
+    _log(
+        f"model check: {len(pillars)} nodes render and match their formulas' schemas "
+        f"({time.monotonic() - started:.2f} s)"
+    )
     return 0
 
 
@@ -148,8 +150,10 @@ def cmd_up(args) -> int:
         print(f"stacksalt up: {exc}", file=sys.stderr)
         return 1
     failed = [r.node for r in rows if not r.ok]
-    _log(f"stacksalt up: {len(rows)} nodes in {time.monotonic() - started:.0f} s; "
-         f"{'failures on ' + ', '.join(failed) if failed else 'no failures'}")
+    _log(
+        f"stacksalt up: {len(rows)} nodes in {time.monotonic() - started:.0f} s; "
+        f"{'failures on ' + ', '.join(failed) if failed else 'no failures'}"
+    )
     return 1 if failed else 0
 
 
@@ -182,30 +186,44 @@ def build_parser() -> argparse.ArgumentParser:
         description="Deploy OpenStack's control plane from one reclass model with SaltStack.",
     )
     parser.add_argument("--version", action="version", version=f"stacksalt {__version__}")
-    parser.add_argument("--root", type=Path, default=None,
-                        help="the stacksalt tree (default: $STACKSALT_HOME or this checkout)")
-    parser.add_argument("--state", type=Path, default=None,
-                        help="runtime state: keys, caches (default: $STACKSALT_STATE or "
-                        "/var/lib/stacksalt)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="the stacksalt tree (default: $STACKSALT_HOME or this checkout)",
+    )
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=None,
+        help="runtime state: keys, caches (default: $STACKSALT_STATE or /var/lib/stacksalt)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     formulas = sub.add_parser("formulas", help="the formulas and their reclass classes")
     fsub = formulas.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = fsub.add_parser("link", help="link each formula's metadata/service into "
-                        "reclass_model/classes/service")
+    p = fsub.add_parser(
+        "link", help="link each formula's metadata/service into reclass_model/classes/service"
+    )
     p.set_defaults(func=cmd_formulas_link)
 
     sec = sub.add_parser("secrets", help="per-deployment secrets in pillar/ (never in git)")
     ssub = sec.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = ssub.add_parser("init", help="generate the secrets the model references (keeps "
-                        "existing values; prints names, never values)")
+    p = ssub.add_parser(
+        "init",
+        help="generate the secrets the model references (keeps "
+        "existing values; prints names, never values)",
+    )
     p.add_argument("--cluster", help="one cluster (default: all)")
     p.set_defaults(func=cmd_secrets_init)
 
     model = sub.add_parser("model", help="check and inspect the reclass model")
     msub = model.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = msub.add_parser("check", help="render every node; exit 1 with clear messages on "
-                        "YAML errors, missing classes, unresolved references, schema errors")
+    p = msub.add_parser(
+        "check",
+        help="render every node; exit 1 with clear messages on "
+        "YAML errors, missing classes, unresolved references, schema errors",
+    )
     p.add_argument("--cluster", help="only this cluster's nodes")
     p.set_defaults(func=cmd_model_check)
     p = msub.add_parser("show", help="print a node's merged pillar, secrets masked")
@@ -219,11 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("clusters", help="list clusters")
     p.set_defaults(func=cmd_model_clusters)
 
-    p = sub.add_parser("up", help="start the cluster's salt master and host containers, "
-                       "then highstate them")
+    p = sub.add_parser(
+        "up", help="start the cluster's salt master and host containers, then highstate them"
+    )
     p.add_argument("--cluster", default="local", help="cluster to start (default: local)")
-    p.add_argument("--second-run", action="store_true",
-                   help="run highstate a second time and report its changes (expect 0)")
+    p.add_argument(
+        "--second-run",
+        action="store_true",
+        help="run highstate a second time and report its changes (expect 0)",
+    )
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("highstate", help="run state.highstate from the cluster's master")
     p.add_argument("--cluster", default="local")

@@ -58,8 +58,9 @@ def evaluate(expected: list[str], members: list[dict], health: dict[str, bool]) 
         return Health(False, f"{len(unstarted)} member(s) added but not started", tuple(names))
     missing = sorted(set(expected) - set(names))
     if missing:
-        return Health(False, f"members missing from the cluster: {', '.join(missing)}",
-                      tuple(names))
+        return Health(
+            False, f"members missing from the cluster: {', '.join(missing)}", tuple(names)
+        )
     extra = sorted(set(names) - set(expected))
     if extra:
         return Health(
@@ -75,5 +76,4 @@ def evaluate(expected: list[str], members: list[dict], health: dict[str, bool]) 
             sick.append(member["name"])
     if sick:
         return Health(False, f"unhealthy members: {', '.join(sorted(sick))}", tuple(names))
-    return Health(True, f"{len(names)} members healthy: {', '.join(sorted(names))}",
-                  tuple(names))
+    return Health(True, f"{len(names)} members healthy: {', '.join(sorted(names))}", tuple(names))

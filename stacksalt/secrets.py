@@ -117,9 +117,7 @@ def mask(data, secret_values: set[str]):
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
-            if isinstance(key, str) and is_secret_key(key) and not isinstance(
-                value, (dict, list)
-            ):
+            if isinstance(key, str) and is_secret_key(key) and not isinstance(value, (dict, list)):
                 out[key] = MASK
             else:
                 out[key] = mask(value, secret_values)

@@ -18,8 +18,7 @@ def copy_project(dest: Path) -> Path:
     generate secrets there, as 'make setup' does on a checkout."""
     ignore = shutil.ignore_patterns("secrets.yml", "__pycache__")
     shutil.copytree(ROOT / "formulas", dest / "formulas", ignore=ignore)
-    shutil.copytree(ROOT / "reclass_model", dest / "reclass_model", ignore=ignore,
-                    symlinks=True)
+    shutil.copytree(ROOT / "reclass_model", dest / "reclass_model", ignore=ignore, symlinks=True)
     service = dest / "reclass_model" / "classes" / "service"
     if service.exists():
         shutil.rmtree(service)

@@ -44,7 +44,7 @@ if [ "${1:-}" != "--no-venv" ]; then
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing Python dependencies (constraints.txt)"
     "$here/.venv/bin/pip" install -q --upgrade pip wheel setuptools
-    "$here/.venv/bin/pip" install -q -c "$here/constraints.txt" -e "$here[test]"
+    "$here/.venv/bin/pip" install -q -c "$here/constraints.txt" -e "${here}[test]"
     echo "$want" > "$stamp"
   else
     log "Python dependencies up to date"

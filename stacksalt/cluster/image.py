@@ -28,7 +28,9 @@ def _lines(path: Path) -> list[str]:
 def _docker_id(image: str) -> str:
     res = subprocess.run(
         ["docker", "image", "inspect", "-f", "{{.Id}}", image],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return res.stdout.strip() if res.returncode == 0 else ""
 
@@ -46,8 +48,18 @@ def wheels(root: Path, state: Path, log=print) -> Path:
         return out
     log(f"building wheels for the host image into {out} (once; about 15 s)")
     out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "wheel", "-q", "-c", str(constraints), "-w", str(out),
-           *_lines(spec)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "-q",
+        "-c",
+        str(constraints),
+        "-w",
+        str(out),
+        *_lines(spec),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode != 0:
         raise ImageError(f"pip wheel failed (exit {res.returncode}):\n{res.stderr[-2000:]}")
@@ -86,7 +98,9 @@ def ensure_host_image(root: Path, state: Path, log=print) -> str:
         shutil.copytree(wheel_dir, ctx / "wheels")
         proc = subprocess.Popen(
             ["docker", "build", "--build-arg", f"BASE_IMAGE={BASE_IMAGE}", "-t", image, str(ctx)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         tail = []
         for line in proc.stdout:

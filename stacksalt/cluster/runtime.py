@@ -39,9 +39,7 @@ def client():
         cli.ping()
         return cli
     except docker.errors.DockerException as exc:
-        raise ClusterError(
-            f"cannot reach dockerd ({exc}); start it with 'make setup'"
-        ) from exc
+        raise ClusterError(f"cannot reach dockerd ({exc}); start it with 'make setup'") from exc
 
 
 def topology(root: Path, cluster: str) -> Topology:
@@ -94,7 +92,9 @@ def ensure_network(cli, topo: Topology):
     except docker.errors.NotFound:
         pool = docker.types.IPAMPool(subnet=topo.network)
         return cli.networks.create(
-            topo.network_name, driver="bridge", labels={LABEL: topo.cluster},
+            topo.network_name,
+            driver="bridge",
+            labels={LABEL: topo.cluster},
             ipam=docker.types.IPAMConfig(pool_configs=[pool]),
         )
 
@@ -138,8 +138,9 @@ def run(container, cmd: list[str] | str, check=True, timeout_hint="") -> tuple[i
     out = res.output.decode("utf-8", "replace") if res.output else ""
     if check and res.exit_code != 0:
         shown = cmd if isinstance(cmd, str) else " ".join(cmd)
-        raise ClusterError(f"{container.name}: '{shown}' failed ({res.exit_code}):\n{out[-3000:]}"
-                           f"{timeout_hint}")
+        raise ClusterError(
+            f"{container.name}: '{shown}' failed ({res.exit_code}):\n{out[-3000:]}{timeout_hint}"
+        )
     return res.exit_code, out
 
 
@@ -164,18 +165,27 @@ def seed_keys(cli, topo: Topology, pki: Path) -> None:
     }
     for node in topo.nodes:
         files[f"/etc/salt/pki/master/minions/{node.id}"] = (
-            (pki / f"{node.id}.pub").read_bytes(), 0o644)
+            (pki / f"{node.id}.pub").read_bytes(),
+            0o644,
+        )
     put_files(master, files)
     for node in topo.nodes:
         conf = yaml.safe_dump({"id": node.id, "master": topo.master.address})
-        put_files(cli.containers.get(topo.container(node)), {
-            "/etc/salt/pki/minion/minion.pem": ((pki / f"{node.id}.pem").read_bytes(), 0o400),
-            "/etc/salt/pki/minion/minion.pub": ((pki / f"{node.id}.pub").read_bytes(), 0o644),
-            "/etc/salt/pki/minion/minion_master.pub": (master_pub, 0o644),
-            "/etc/salt/minion.d/stacksalt.conf": (
-                ("# Bootstrap written by 'stacksalt up'; the salt formula manages it.\n"
-                 + conf).encode(), 0o644),
-        })
+        put_files(
+            cli.containers.get(topo.container(node)),
+            {
+                "/etc/salt/pki/minion/minion.pem": ((pki / f"{node.id}.pem").read_bytes(), 0o400),
+                "/etc/salt/pki/minion/minion.pub": ((pki / f"{node.id}.pub").read_bytes(), 0o644),
+                "/etc/salt/pki/minion/minion_master.pub": (master_pub, 0o644),
+                "/etc/salt/minion.d/stacksalt.conf": (
+                    (
+                        "# Bootstrap written by 'stacksalt up'; the salt formula manages it.\n"
+                        + conf
+                    ).encode(),
+                    0o644,
+                ),
+            },
+        )
 
 
 def bootstrap_master(cli, root: Path, topo: Topology, log) -> None:
@@ -184,16 +194,27 @@ def bootstrap_master(cli, root: Path, topo: Topology, log) -> None:
     model = Model(root / "reclass_model")
     pillar = {"salt": {"master": model.pillar(topo.master.id)["salt"]["master"]}}
     container = cli.containers.get(topo.container(topo.master))
-    put_files(container, {
-        "/root/bootstrap/pillar/top.sls": (b"base:\n  '*':\n    - master\n", 0o600),
-        "/root/bootstrap/pillar/master.sls": (yaml.safe_dump(pillar).encode(), 0o600),
-    })
+    put_files(
+        container,
+        {
+            "/root/bootstrap/pillar/top.sls": (b"base:\n  '*':\n    - master\n", 0o600),
+            "/root/bootstrap/pillar/master.sls": (yaml.safe_dump(pillar).encode(), 0o600),
+        },
+    )
     log(f"bootstrapping salt-master on {topo.master.id} with the salt formula (masterless)")
-    run(container, [
-        "salt-call", "--local", "--retcode-passthrough", "--log-level=warning",
-        f"--file-root={MOUNT}/formulas/salt", "--pillar-root=/root/bootstrap/pillar",
-        "state.apply", "salt.master",
-    ])
+    run(
+        container,
+        [
+            "salt-call",
+            "--local",
+            "--retcode-passthrough",
+            "--log-level=warning",
+            f"--file-root={MOUNT}/formulas/salt",
+            "--pillar-root=/root/bootstrap/pillar",
+            "state.apply",
+            "salt.master",
+        ],
+    )
 
 
 def salt(container, args: list[str], timeout=30) -> dict:
@@ -202,18 +223,20 @@ def salt(container, args: list[str], timeout=30) -> dict:
     ``timeout`` is Salt's: how long to wait before asking minions whether the job still
     runs (it keeps waiting while they say yes), not a limit on the job.
     """
-    code, out = run(container, ["salt", "--out=json", "--static", f"--timeout={timeout}",
-                                *args], check=False)
+    code, out = run(
+        container, ["salt", "--out=json", "--static", f"--timeout={timeout}", *args], check=False
+    )
     text = out.strip()
     if not text:
         return {}
     try:
         # Salt may print a line such as "ERROR: No return received" after the JSON.
-        data, _end = json.JSONDecoder().raw_decode(text[text.index("{"):])
+        data, _end = json.JSONDecoder().raw_decode(text[text.index("{") :])
         return data
     except (ValueError, json.JSONDecodeError) as exc:
-        raise ClusterError(f"salt {' '.join(args)}: unexpected output (exit {code}):\n"
-                           f"{out[-2000:]}") from exc
+        raise ClusterError(
+            f"salt {' '.join(args)}: unexpected output (exit {code}):\n{out[-2000:]}"
+        ) from exc
 
 
 def wait_minions(master, topo: Topology, timeout=120, log=print) -> None:
@@ -238,8 +261,7 @@ def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
     args = ["*", "state.highstate"] + (["test=True"] if test else [])
     started = time.monotonic()
     ret = salt(master, args)
-    rows = [summarize(n.id, ret.get(n.id, "no return (minion did not answer)"))
-            for n in topo.nodes]
+    rows = [summarize(n.id, ret.get(n.id, "no return (minion did not answer)")) for n in topo.nodes]
     log(format_table(rows))
     log(f"highstate wall time: {time.monotonic() - started:.1f} s")
     restarting = [r.node for r in rows if MINION_RESTART in r.changes]
@@ -304,6 +326,7 @@ def down(state: Path, cluster: str, log=print) -> int:
     for network in cli.networks.list(filters={"label": f"{LABEL}={cluster}"}):
         network.remove()
     shutil.rmtree(state / "clusters" / cluster, ignore_errors=False) if (
-        state / "clusters" / cluster).exists() else None
+        state / "clusters" / cluster
+    ).exists() else None
     log(f"removed {removed} containers, the network and the keys of cluster '{cluster}'")
     return removed

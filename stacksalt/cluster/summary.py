@@ -31,8 +31,9 @@ def summarize(node: str, ret) -> NodeSummary:
     if not isinstance(ret, dict):
         out.error = str(ret)
         return out
-    for key, result in sorted(ret.items(), key=lambda kv: kv[1].get("__run_num__", 0)
-                              if isinstance(kv[1], dict) else 0):
+    for key, result in sorted(
+        ret.items(), key=lambda kv: kv[1].get("__run_num__", 0) if isinstance(kv[1], dict) else 0
+    ):
         if not isinstance(result, dict):
             out.error = f"{key}: {result}"
             continue

@@ -17,7 +17,7 @@ from typing import Any
 from stacksalt.k8s.naming import object_labels
 
 INGRESS_DEFAULTS: Mapping[str, Any] = {"enabled": False, "domain": "external", "port": 8443}
-TLS_SECRET = "stacksalt-ingress-tls"
+TLS_SECRET = "stacksalt-ingress-tls"  # noqa: S105 - a Secret object name
 
 
 class IngressError(ValueError):

@@ -85,9 +85,9 @@ __all__ = [
 ]
 
 CONFIG_DIR = "/etc/stacksalt"
-REGISTRY_SECRET = "stacksalt-registry"
+REGISTRY_SECRET = "stacksalt-registry"  # noqa: S105 - a Secret object name
 NODES_CONFIG = "stacksalt-nodes-config"
-NODES_SECRET = "stacksalt-nodes-secret"
+NODES_SECRET = "stacksalt-nodes-secret"  # noqa: S105 - a Secret object name
 HOSTNAME_KEY = "kubernetes.io/hostname"
 
 
@@ -235,7 +235,11 @@ def _config_map(name: str, ns: str, data: Mapping[str, str], component: str) -> 
 
 
 def _secret(
-    name: str, ns: str, data: Mapping[str, str], component: str, secret_type: str = "Opaque"
+    name: str,
+    ns: str,
+    data: Mapping[str, str],
+    component: str,
+    secret_type: str = "Opaque",  # noqa: S107
 ) -> dict:
     return {
         "apiVersion": "v1",

@@ -73,8 +73,11 @@ def check_yaml(model: Model, root: Path) -> tuple[list[Problem], dict[Path, dict
         unknown = sorted(set(data) - TOP_KEYS)
         if unknown:
             problems.append(
-                Problem(rel, f"unknown top-level key(s) {', '.join(unknown)}; "
-                        f"allowed: {', '.join(sorted(TOP_KEYS))}")
+                Problem(
+                    rel,
+                    f"unknown top-level key(s) {', '.join(unknown)}; "
+                    f"allowed: {', '.join(sorted(TOP_KEYS))}",
+                )
             )
         classes = data.get("classes", [])
         if classes is not None and (
@@ -111,8 +114,7 @@ def _resolve_problems(node: str, exc: ResolveErrorList, root: Path) -> list[Prob
             else:
                 hint = f"; define _param:{param} in the cluster's init.yml"
         out.append(
-            Problem(where, f"node {node}: unresolved reference {ref} at key "
-                    f"'{err.context}'{hint}")
+            Problem(where, f"node {node}: unresolved reference {ref} at key '{err.context}'{hint}")
         )
     return out
 
@@ -130,8 +132,10 @@ def render_problems(model: Model, node: str, parsed: dict[Path, dict], root: Pat
         elif exc.name.startswith("service."):
             hint = "; link the formulas' classes with 'stacksalt formulas link'"
         return None, [
-            Problem(f"node {node}", f"class '{exc.name}' not found (referenced in "
-                    f"{', '.join(refs)}){hint}")
+            Problem(
+                f"node {node}",
+                f"class '{exc.name}' not found (referenced in {', '.join(refs)}){hint}",
+            )
         ]
     except ResolveErrorList as exc:
         return None, _resolve_problems(node, exc, root)
@@ -160,8 +164,11 @@ def schema_problems(node: str, pillar: dict, formulas_dir: Path) -> list[Problem
             continue
         if key not in schemas:
             problems.append(
-                Problem(f"node {node}", f"pillar key '{key}' belongs to no formula "
-                        f"(formulas with a schema: {', '.join(sorted(schemas))})")
+                Problem(
+                    f"node {node}",
+                    f"pillar key '{key}' belongs to no formula "
+                    f"(formulas with a schema: {', '.join(sorted(schemas))})",
+                )
             )
             continue
         validator = jsonschema.Draft202012Validator(
@@ -191,9 +198,12 @@ def committed_secret_problems(parsed: dict[Path, dict], root: Path) -> list[Prob
                 isinstance(value, str) and value.startswith("${")
             ):
                 problems.append(
-                    Problem(_rel(path, root), f"secret _param:{name} is defined in the model; "
-                            "secrets belong in pillar/<cluster>/secrets.yml "
-                            "('stacksalt secrets init'), never in git")
+                    Problem(
+                        _rel(path, root),
+                        f"secret _param:{name} is defined in the model; "
+                        "secrets belong in pillar/<cluster>/secrets.yml "
+                        "('stacksalt secrets init'), never in git",
+                    )
                 )
     return problems
 
@@ -207,8 +217,10 @@ def check(root: Path, cluster: str | None = None) -> tuple[list[Problem], dict[s
     problems += committed_secret_problems(parsed, root)
     if cluster and cluster not in model.clusters():
         return problems + [
-            Problem("reclass_model/classes/cluster", f"no cluster named '{cluster}'; "
-                    f"clusters: {', '.join(model.clusters()) or 'none'}")
+            Problem(
+                "reclass_model/classes/cluster",
+                f"no cluster named '{cluster}'; clusters: {', '.join(model.clusters()) or 'none'}",
+            )
         ], {}
     nodes = model.nodes(cluster)
     if not nodes:

@@ -21,15 +21,26 @@ def _etcd(node: str, pillar: dict) -> list:
     for label, values in (("name", names), ("host", hosts)):
         dupes = sorted(v for v, n in Counter(values).items() if n > 1)
         if dupes:
-            out.append(_problem(node, f"pillar etcd:server:members: duplicate {label} "
-                                f"{', '.join(dupes)}"))
+            out.append(
+                _problem(node, f"pillar etcd:server:members: duplicate {label} {', '.join(dupes)}")
+            )
     if server["name"] not in names:
-        out.append(_problem(node, f"pillar etcd:server:name: '{server['name']}' is not one of "
-                            f"etcd:server:members ({', '.join(names)})"))
+        out.append(
+            _problem(
+                node,
+                f"pillar etcd:server:name: '{server['name']}' is not one of "
+                f"etcd:server:members ({', '.join(names)})",
+            )
+        )
     if len(names) % 2 == 0:
-        out.append(_problem(node, f"pillar etcd:server:members: {len(names)} members; an even "
-                            "count tolerates no more failures than one member fewer, use 1, 3 "
-                            "or 5"))
+        out.append(
+            _problem(
+                node,
+                f"pillar etcd:server:members: {len(names)} members; an even "
+                "count tolerates no more failures than one member fewer, use 1, 3 "
+                "or 5",
+            )
+        )
     return out
 
 
@@ -38,8 +49,9 @@ def _hosts(node: str, pillar: dict) -> list:
     addresses = Counter(h["address"] for h in hosts.values())
     dupes = sorted(a for a, n in addresses.items() if n > 1)
     if dupes:
-        return [_problem(node, f"pillar linux:network:host: address used twice: "
-                         f"{', '.join(dupes)}")]
+        return [
+            _problem(node, f"pillar linux:network:host: address used twice: {', '.join(dupes)}")
+        ]
     return []
 
 

@@ -14,8 +14,9 @@ from stacksalt.formulas import discover
 BIN = Path(sys.executable).parent
 
 
-def minion_config(tmp: Path, root: Path, pillar_dir: Path | None = None,
-                  reclass: bool = False) -> Path:
+def minion_config(
+    tmp: Path, root: Path, pillar_dir: Path | None = None, reclass: bool = False
+) -> Path:
     """Write a masterless minion config; return its config dir."""
     conf_dir = tmp / "etc"
     conf_dir.mkdir(parents=True, exist_ok=True)
@@ -41,11 +42,25 @@ def minion_config(tmp: Path, root: Path, pillar_dir: Path | None = None,
 
 def salt_call(conf_dir: Path, *args: str, minion_id: str = "render-test") -> dict:
     res = subprocess.run(
-        [str(BIN / "salt-call"), "--local", "--config-dir", str(conf_dir), "--id", minion_id,
-         "--out=json", "--retcode-passthrough", *args],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(BIN / "salt-call"),
+            "--local",
+            "--config-dir",
+            str(conf_dir),
+            "--id",
+            minion_id,
+            "--out=json",
+            "--retcode-passthrough",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     if res.returncode != 0:
-        raise AssertionError(f"salt-call {' '.join(args)} failed ({res.returncode}):\n"
-                             f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+        raise AssertionError(
+            f"salt-call {' '.join(args)} failed ({res.returncode}):\n"
+            f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+        )
     return json.loads(res.stdout)["local"]

@@ -31,8 +31,21 @@ print(json.dumps({"dirs": stacksalt.saltext.loader_dirs(),
 
 def test_wheel_installs_salt_extensions(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                    "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+    )
     (wheel,) = wheels.glob("stacksalt-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
@@ -43,13 +56,28 @@ def test_wheel_installs_salt_extensions(tmp_path):
     assert "[salt.loader]" in text and "stacksalt.saltext:loader_dirs" in text
 
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "--target", str(target), str(wheel)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
     # -S: no site processing, so the checkout's editable install is invisible; Salt and the
     # other dependencies come from this venv's site-packages, stacksalt only from the wheel.
     out = subprocess.run(
         [sys.executable, "-S", "-c", PROBE, str(target), *site.getsitepackages()],
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     probe = json.loads(out.stdout.strip().splitlines()[-1])
     assert probe["stacksalt"].startswith(str(target))

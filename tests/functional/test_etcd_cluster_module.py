@@ -15,8 +15,9 @@ import pytest
 import salt.config
 import salt.loader
 
-pytestmark = pytest.mark.skipif(not shutil.which("etcd"), reason="etcd-server not installed "
-                                "(make setup installs it)")
+pytestmark = pytest.mark.skipif(
+    not shutil.which("etcd"), reason="etcd-server not installed (make setup installs it)"
+)
 
 
 def _free_port() -> int:
@@ -31,12 +32,26 @@ def etcd(tmp_path_factory):
     client, peer = _free_port(), _free_port()
     url = f"http://127.0.0.1:{client}"
     proc = subprocess.Popen(
-        ["etcd", "--name", "t1", "--data-dir", str(data / "d"),
-         "--listen-client-urls", url, "--advertise-client-urls", url,
-         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-         "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-         "--initial-cluster", f"t1=http://127.0.0.1:{peer}"],
-        stdout=(data / "log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            "etcd",
+            "--name",
+            "t1",
+            "--data-dir",
+            str(data / "d"),
+            "--listen-client-urls",
+            url,
+            "--advertise-client-urls",
+            url,
+            "--listen-peer-urls",
+            f"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls",
+            f"http://127.0.0.1:{peer}",
+            "--initial-cluster",
+            f"t1=http://127.0.0.1:{peer}",
+        ],
+        stdout=(data / "log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -58,7 +73,9 @@ def etcd(tmp_path_factory):
 def loaded(request, tmp_path):
     opts = salt.config.minion_config(None)
     opts.update(
-        file_client="local", test=request.param, cachedir=str(tmp_path / "cache"),
+        file_client="local",
+        test=request.param,
+        cachedir=str(tmp_path / "cache"),
         grains={"id": "functional", "os": "Debian", "os_family": "Debian", "kernel": "Linux"},
         id="functional",
     )
@@ -91,8 +108,9 @@ def test_healthy_state_reports_no_changes(loaded, etcd):
 
 def test_missing_member_fails_or_is_predicted(loaded, etcd):
     test, _funcs, states = loaded
-    ret = states["etcd_cluster.healthy"]("etcd-missing", members=["t1", "t2"],
-                                         endpoints=[etcd], timeout=1, interval=0.5)
+    ret = states["etcd_cluster.healthy"](
+        "etcd-missing", members=["t1", "t2"], endpoints=[etcd], timeout=1, interval=0.5
+    )
     assert ret["changes"] == {}
     assert "members missing from the cluster: t2" in ret["comment"]
     assert ret["result"] is (None if test else False)
@@ -104,6 +122,7 @@ def test_unreachable_endpoint_gives_clear_error(loaded):
     verdict = funcs["etcd_cluster.health"](["t1"], [url])
     assert verdict["ok"] is False
     assert "no etcd endpoint answered" in verdict["reason"]
-    ret = states["etcd_cluster.healthy"]("etcd-down", members=["t1"], endpoints=[url],
-                                         timeout=1, interval=0.5)
+    ret = states["etcd_cluster.healthy"](
+        "etcd-down", members=["t1"], endpoints=[url], timeout=1, interval=0.5
+    )
     assert ret["result"] is (None if test else False)

@@ -39,8 +39,11 @@ def test_formula_pillar_renders(tmp_path, formula, sls):
         assert isinstance(body, dict), f"{formula}/{sls.name}: {state_id}: {body}"
 
 
-NODES = [node for cluster in ("local", "production")
-         for node in Model(ROOT / "reclass_model").nodes(cluster)]
+NODES = [
+    node
+    for cluster in ("local", "production")
+    for node in Model(ROOT / "reclass_model").nodes(cluster)
+]
 
 
 @pytest.mark.parametrize("node", NODES)

@@ -91,19 +91,27 @@ def test_etcd_has_three_healthy_members(cluster):
     endpoints = ",".join(f"http://{n.address}:2379" for n in ctl)
     h = host(cluster, "ctl01")
     assert h.service("etcd").is_running
-    members = json.loads(h.check_output(
-        f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --endpoints={endpoints} member list -w json"))
+    members = json.loads(
+        h.check_output(
+            f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --endpoints={endpoints} member list -w json"
+        )
+    )
     assert sorted(m["name"] for m in members["members"]) == ["ctl01", "ctl02", "ctl03"]
-    health = json.loads(h.check_output(
-        f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --endpoints={endpoints} endpoint health "
-        "-w json"))
+    health = json.loads(
+        h.check_output(
+            f"ETCDCTL_API=3 etcdctl --dial-timeout=3s --endpoints={endpoints} endpoint health "
+            "-w json"
+        )
+    )
     assert len(health) == 3 and all(e["health"] for e in health)
     # a write on one member is read on another
-    h.check_output(f"ETCDCTL_API=3 etcdctl --endpoints=http://{ctl[0].address}:2379 "
-                   "put /stacksalt/it works")
+    h.check_output(
+        f"ETCDCTL_API=3 etcdctl --endpoints=http://{ctl[0].address}:2379 put /stacksalt/it works"
+    )
     got = host(cluster, "ctl03").check_output(
         f"ETCDCTL_API=3 etcdctl --endpoints=http://{ctl[2].address}:2379 get --print-value-only "
-        "/stacksalt/it")
+        "/stacksalt/it"
+    )
     assert got == "works"
 
 

@@ -15,8 +15,9 @@ from stacksalt.cli import main
 def test_init_generates_every_referenced_secret(project):
     path = secrets.secrets_file(project, "local")
     values = secrets.load(path)
-    assert set(values) == set(secrets.referenced_secret_names(
-        project / "reclass_model" / "classes"))
+    assert set(values) == set(
+        secrets.referenced_secret_names(project / "reclass_model" / "classes")
+    )
     assert "etcd_initial_cluster_token" in values
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
@@ -51,9 +52,14 @@ def test_unknown_cluster_is_a_clear_error(project):
     ("data", "expected"),
     [
         ({"token": "abc"}, {"token": secrets.MASK}),
-        ({"db": {"password": "x", "user": "nova"}}, {"db": {"password": secrets.MASK,
-                                                           "user": "nova"}}),
-        ({"url": "mysql://nova:s3cr3tvalue@db/nova"}, {"url": f"mysql://nova:{secrets.MASK}@db/nova"}),
+        (
+            {"db": {"password": "x", "user": "nova"}},
+            {"db": {"password": secrets.MASK, "user": "nova"}},
+        ),
+        (
+            {"url": "mysql://nova:s3cr3tvalue@db/nova"},
+            {"url": f"mysql://nova:{secrets.MASK}@db/nova"},
+        ),
         (["s3cr3tvalue", "plain"], [secrets.MASK, "plain"]),
         ({"port": 5}, {"port": 5}),
     ],
@@ -74,8 +80,21 @@ def test_cli_never_prints_secret_values(project, capsys):
 
 
 def test_model_show_key_and_unknown_node(project, capsys):
-    assert main(["--root", str(project), "model", "show", "ctl01.local.stacksalt",
-                 "--key", "etcd:server:members", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--root",
+                str(project),
+                "model",
+                "show",
+                "ctl01.local.stacksalt",
+                "--key",
+                "etcd:server:members",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert '"name": "ctl01"' in capsys.readouterr().out
     assert main(["--root", str(project), "model", "show", "ctl09.local.stacksalt"]) == 1
     assert "no node 'ctl09.local.stacksalt'" in capsys.readouterr().err
