@@ -32,7 +32,15 @@ setup(
         "kubernetes-validate>=1.30",
     ],
     extras_require={
-        "test": ["pytest", "pytest-testinfra", "ruff", "yamllint", "salt-lint", "reclass-rs"],
+        "test": [
+            "pytest",
+            "pytest-testinfra",
+            "ruff",
+            "yamllint",
+            "salt-lint",
+            "reclass-rs",
+            "pika",
+        ],
     },
     entry_points={
         "console_scripts": ["stacksalt = stacksalt.cli:main"],

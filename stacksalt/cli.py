@@ -52,8 +52,9 @@ def cmd_model_check(args) -> int:
     problems, pillars = check(args.root, args.cluster)
     for problem in problems:
         print(str(problem), file=sys.stderr)
-    if problems:
-        print(f"model check: {len(problems)} problem(s); nothing was applied", file=sys.stderr)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        print(f"model check: {len(errors)} problem(s); nothing was applied", file=sys.stderr)
         return 1
     _log(
         f"model check: {len(pillars)} nodes render and match their formulas' schemas "
@@ -121,7 +122,7 @@ def _prepare(args) -> int:
     problems, _ = check(args.root, args.cluster)
     for problem in problems:
         print(str(problem), file=sys.stderr)
-    if problems:
+    if any(p.level == "error" for p in problems):
         print("model check failed: nothing was started", file=sys.stderr)
         return 1
     return 0

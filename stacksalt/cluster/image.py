@@ -35,18 +35,30 @@ def _docker_id(image: str) -> str:
     return res.stdout.strip() if res.returncode == 0 else ""
 
 
-def wheels(root: Path, state: Path, log=print) -> Path:
-    """Build the host image's wheels on the host (pip inside docker build fails TLS here).
+def docker_id(image: str) -> str:
+    """The local id of ``image`` ("" when there is no such image)."""
+    return _docker_id(image)
 
-    Cached by the hash of wheels.txt and constraints.txt.
+
+def requirement_lines(spec: Path) -> list[str]:
+    """The requirements of a wheels.txt file (one a line, ``#`` comments)."""
+    return _lines(spec)
+
+
+def wheels(root: Path, state: Path, log=print, spec: Path | None = None) -> Path:
+    """Build wheels on the host (pip inside docker build fails TLS here) for a requirements
+    file: the host image's ``docker-salt/host/wheels.txt`` by default, or ``spec`` (the images'
+    salt-base uses ``docker-salt/wheels.txt``). Versions come from constraints.txt.
+
+    Cached by the hash of the requirements file and constraints.txt.
     """
-    spec = root / "docker-salt" / "host" / "wheels.txt"
+    spec = spec or root / "docker-salt" / "host" / "wheels.txt"
     constraints = root / "constraints.txt"
     digest = hashlib.sha256(spec.read_bytes() + constraints.read_bytes()).hexdigest()[:16]
     out = state / "wheels" / digest
     if (out / ".complete").exists():
         return out
-    log(f"building wheels for the host image into {out} (once; about 15 s)")
+    log(f"building wheels for {spec.relative_to(root)} into {out} (once; about 15 s)")
     out.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import ipaddress
 import json
+import re
 import shutil
 import tarfile
 import time
@@ -226,17 +227,34 @@ def salt(container, args: list[str], timeout=30) -> dict:
     code, out = run(
         container, ["salt", "--out=json", "--static", f"--timeout={timeout}", *args], check=False
     )
-    text = out.strip()
-    if not text:
-        return {}
     try:
-        # Salt may print a line such as "ERROR: No return received" after the JSON.
-        data, _end = json.JSONDecoder().raw_decode(text[text.index("{") :])
-        return data
-    except (ValueError, json.JSONDecodeError) as exc:
+        return parse_json(out)
+    except ValueError as exc:
         raise ClusterError(
             f"salt {' '.join(args)}: unexpected output (exit {code}):\n{out[-2000:]}"
         ) from exc
+
+
+def parse_json(out: str) -> dict:
+    """The first JSON object in Salt's output (it may print warnings, or a line such as
+    "ERROR: No return received", around it); ``{}`` for no output."""
+    text = out.strip()
+    if not text:
+        return {}
+    start = text.find("{")
+    if start < 0:
+        raise ValueError("no JSON object in the output")
+    data, _end = json.JSONDecoder().raw_decode(text[start:])
+    return data
+
+
+def lookup_jid(master, jid: str) -> dict:
+    """The returns of job ``jid`` collected so far by the master's job cache."""
+    _code, out = run(master, ["salt-run", "--out=json", "jobs.lookup_jid", jid], check=False)
+    try:
+        return parse_json(out)
+    except ValueError:
+        return {}
 
 
 def wait_minions(master, topo: Topology, timeout=120, log=print) -> None:
@@ -256,11 +274,58 @@ def wait_minions(master, topo: Topology, timeout=120, log=print) -> None:
     )
 
 
+def _jid(text: str) -> str:
+    match = re.search(r"\b(\d{20})\b", text)
+    if not match:
+        raise ClusterError(f"salt --async did not print a job id: {text[-500:]}")
+    return match.group(1)
+
+
+def run_job(
+    master,
+    target: str,
+    args: list[str],
+    expected: list[str],
+    log=print,
+    timeout: float = 1800,
+    check_every: float = 30,
+) -> dict:
+    """Publish a job asynchronously and collect returns as they come (one progress line per
+    minion). Every ``check_every`` seconds it asks the minions still silent whether they
+    still run the job; one that neither returned nor runs it has no return."""
+    _, out = run(master, ["salt", "--async", target, *args])
+    jid = _jid(out)
+    started = time.monotonic()
+    last_check = started
+    returns: dict = {}
+    lost: set[str] = set()
+    while time.monotonic() - started < timeout:
+        time.sleep(2)
+        data = lookup_jid(master, jid)
+        for minion in sorted(set(data) - set(returns)):
+            returns[minion] = data[minion]
+            log(f"  {minion} returned after {time.monotonic() - started:.0f} s")
+        pending = [m for m in expected if m not in returns and m not in lost]
+        if not pending:
+            break
+        if time.monotonic() - last_check >= check_every:
+            last_check = time.monotonic()
+            found = salt(master, ["-L", ",".join(pending), "saltutil.find_job", jid], timeout=10)
+            for minion in pending:
+                if not (isinstance(found.get(minion), dict) and found[minion].get("jid")):
+                    # one more look: it may have returned since
+                    if minion not in lookup_jid(master, jid):
+                        lost.add(minion)
+                        log(f"  {minion} no longer runs job {jid} and gave no return")
+            log(f"  still running on: {', '.join(m for m in pending if m not in lost) or '-'}")
+    return returns
+
+
 def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
     master = cli.containers.get(topo.container(topo.master))
-    args = ["*", "state.highstate"] + (["test=True"] if test else [])
+    args = ["state.highstate"] + (["test=True"] if test else [])
     started = time.monotonic()
-    ret = salt(master, args)
+    ret = run_job(master, "*", args, [n.id for n in topo.nodes], log=log)
     rows = [summarize(n.id, ret.get(n.id, "no return (minion did not answer)")) for n in topo.nodes]
     log(format_table(rows))
     log(f"highstate wall time: {time.monotonic() - started:.1f} s")
@@ -277,7 +342,7 @@ def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
 MINION_RESTART = "salt-minion-service-restart-scheduled"
 MINION_RESTART_DELAY = 3  # formulas/salt/salt/defaults.yaml: minion.restart_delay
 
-SERVICES = ("salt-master", "salt-minion", "etcd")
+SERVICES = ("salt-master", "salt-minion", "etcd", "stacksalt-galera")
 
 
 def running_services(cli, topo: Topology) -> dict[str, list[str]]:

@@ -28,9 +28,11 @@ TOP_KEYS = {"classes", "applications", "parameters", "environment", "exports"}
 class Problem:
     where: str  # a file (with line:column when known) or "node NAME"
     message: str
+    level: str = "error"  # or "warning": printed, does not fail the check
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{self.where}: {prefix}{self.message}"
 
 
 def _rel(path: Path | str, root: Path) -> str:
@@ -124,7 +126,8 @@ def render_problems(model: Model, node: str, parsed: dict[Path, dict], root: Pat
     try:
         return model.pillar(node), []
     except ClassNotFound as exc:
-        refs = _referencing_files(parsed, exc.name, root) or [_rel(str(exc.uri), root)]
+        refs = _referencing_files(parsed, exc.name, root) or [
+            _rel(str(exc.uri).replace("yaml_fs://", ""), root)]
         hint = ""
         if exc.name.endswith(".secrets"):
             cluster = exc.name.split(".")[1] if exc.name.count(".") >= 2 else "CLUSTER"

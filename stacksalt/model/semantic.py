@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 
-def _problem(node: str, message: str):
+def _problem(node: str, message: str, level: str = "error"):
     from stacksalt.model.check import Problem
 
-    return Problem(f"node {node}", message)
+    return Problem(f"node {node}", message, level)
 
 
 def _etcd(node: str, pillar: dict) -> list:
@@ -55,7 +55,64 @@ def _hosts(node: str, pillar: dict) -> list:
     return []
 
 
-CHECKS = (_etcd, _hosts)
+def _galera(node: str, pillar: dict) -> list:
+    server = (pillar.get("galera") or {}).get("server")
+    if not server or not server.get("enabled"):
+        return []
+    from stacksalt.galera.decision import ClusterConfig, ConfigError, validate_config
+
+    out = []
+    names = [m["name"] for m in server["members"]]
+    addresses = [m["address"] for m in server["members"]]
+    for label, values in (("name", names), ("address", addresses)):
+        dupes = sorted(v for v, n in Counter(values).items() if n > 1)
+        if dupes:
+            out.append(
+                _problem(
+                    node, f"pillar galera:server:members: duplicate {label} {', '.join(dupes)}"
+                )
+            )
+    if server["name"] not in names:
+        out.append(
+            _problem(
+                node,
+                f"pillar galera:server:name: '{server['name']}' is not one "
+                f"of galera:server:members ({', '.join(names)})",
+            )
+        )
+    try:
+        cfg = ClusterConfig.from_mapping(
+            {
+                "name": server["cluster_name"],
+                "members": names,
+                "cluster_size": server.get("cluster_size", len(names)),
+                "force_bootstrap": server.get("force_bootstrap"),
+            }
+        )
+        for warning in validate_config(cfg):
+            out.append(_problem(node, f"pillar galera:server: {warning}", "warning"))
+    except ConfigError as exc:
+        out.append(_problem(node, f"pillar galera:server: {exc}"))
+    return out
+
+
+def _rabbitmq(node: str, pillar: dict) -> list:
+    """The RabbitMQ instances: the same validation the formula's first state runs."""
+    from stacksalt.rabbitmq import validate
+
+    server = (pillar.get("rabbitmq") or {}).get("server")
+    if not server or not server.get("enabled"):
+        return []
+    instances = server.get("instances")
+    if isinstance(instances, dict):
+        instances = validate.enabled_instances(instances)
+    problems = validate.find_problems(instances)
+    problems += validate.find_host_problems(instances, server.get("hostname", ""))
+    problems += validate.find_service_problems(server.get("services"))
+    return [_problem(node, f"pillar rabbitmq:server:instances: {p}") for p in problems]
+
+
+CHECKS = (_etcd, _hosts, _galera, _rabbitmq)
 
 
 def semantic_checks(node: str, pillar: dict) -> list:

@@ -212,8 +212,17 @@ def _others(node: str, nodes: Sequence[str]) -> list[str]:
 
 
 def _is_default_name(name: str | None, node: str) -> bool:
-    """True for RabbitMQ's default cluster name (the node name, possibly with FQDN)."""
-    return not name or name == node or name.startswith(node + ".")
+    """True for RabbitMQ's default cluster name.
+
+    RabbitMQ names a fresh cluster ``<node's name part>@<the machine's FQDN>``: the node name
+    itself (``rabbit@ctl01``), the node name with the domain (``rabbit@ctl01.example.org``),
+    or, when the node name's host part is not the machine's name (``rabbit1@localhost`` on a
+    machine called ``vm``, several nodes on one test host), ``rabbit1@vm``.
+    """
+    if not name or name == node or name.startswith(node + "."):
+        return True
+    prefix, at, host = name.partition("@")
+    return bool(at and host) and prefix == node.partition("@")[0]
 
 
 def _knows_model(local_node: str, local: LocalView, members: Sequence[str]) -> bool:

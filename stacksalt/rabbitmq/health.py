@@ -13,15 +13,30 @@ cluster name is the expected one (when given). The reason names every failed con
 
 ``cluster_status`` only answers when the local app runs, so a failing command is the
 adapter's "not running" case; it never reaches this function.
+
+The same check runs from the command line, for Kubernetes exec probes and haproxy's
+``external-check``::
+
+    python -m stacksalt.rabbitmq.health --node rabbit@ctl01 \
+        --expect rabbit@ctl01,rabbit@ctl02,rabbit@ctl03 [--cluster-name openstack-rpc]
+
+It prints ``OK: <reason>`` and exits 0, or ``FAIL: <reason>`` and exits 1. The Erlang cookie
+comes from ``$HOME/.erlang.cookie`` as for ``rabbitmqctl`` (set ``HOME`` to the instance's
+data directory for a named instance); it never appears on a command line.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-__all__ = ["Health", "evaluate"]
+__all__ = ["Health", "check_node", "evaluate", "main"]
+
+RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 
 _MAINTENANCE_OK = {"not under maintenance", "regular"}
 
@@ -162,3 +177,67 @@ def _name_problems(expected: str | None, actual: Any) -> list[str]:
     if expected is not None and actual != expected:
         return [f"cluster name is {actual!r}, expected {expected!r}"]
     return []
+
+
+# --------------------------------------------------------------------------------------------
+# Command line: ask a node, judge the answer
+# --------------------------------------------------------------------------------------------
+
+
+def check_node(
+    node: str,
+    expected_members: Sequence[str],
+    *,
+    cluster_name: str | None = None,
+    rabbitmqctl: str = RABBITMQCTL,
+    timeout: float = 10,
+) -> Health:
+    """Run ``rabbitmqctl -n node cluster_status`` and :func:`evaluate` its output."""
+    argv = [rabbitmqctl, "-n", node, "-q", "cluster_status", "--formatter", "json"]
+    try:
+        res = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return Health(False, f"{node}: cluster_status did not answer within {timeout:g} s")
+    except OSError as exc:
+        return Health(False, f"cannot run {rabbitmqctl}: {exc}")
+    if res.returncode != 0:
+        detail = (res.stderr or res.stdout).strip().splitlines()
+        first = detail[0] if detail else f"exit code {res.returncode}"
+        return Health(False, f"{node} is not running: {first}")
+    return evaluate(res.stdout, expected_members, local_node=node, cluster_name=cluster_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print ``OK: ...``/``FAIL: ...`` and return 0/1."""
+    parser = argparse.ArgumentParser(
+        prog="python -m stacksalt.rabbitmq.health",
+        description="Health of a RabbitMQ node and its cluster: running, clustered with the "
+        "expected members, no partitions, no alarms. Exit 0 when healthy, 1 otherwise.",
+    )
+    parser.add_argument("--node", required=True, help="node to ask, e.g. rabbit@ctl01")
+    parser.add_argument(
+        "--expect",
+        required=True,
+        action="append",
+        help="expected members (comma-separated; may be repeated)",
+    )
+    parser.add_argument("--cluster-name", help="the cluster name the model gives")
+    parser.add_argument("--rabbitmqctl", default=RABBITMQCTL, help="path of rabbitmqctl")
+    parser.add_argument("--timeout", type=float, default=10, help="seconds (default 10)")
+    args = parser.parse_args(argv)
+    expected = [m.strip() for value in args.expect for m in value.split(",") if m.strip()]
+    if not expected:
+        parser.error("--expect: no member given")
+    ok, reason = check_node(
+        args.node,
+        expected,
+        cluster_name=args.cluster_name,
+        rabbitmqctl=args.rabbitmqctl,
+        timeout=args.timeout,
+    )
+    print(f"{'OK' if ok else 'FAIL'}: {reason}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

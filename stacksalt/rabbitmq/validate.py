@@ -47,7 +47,11 @@ __all__ = [
     "PORT_KEYS",
     "Problem",
     "RabbitmqConfigError",
+    "enabled_instances",
+    "find_host_problems",
     "find_problems",
+    "find_service_problems",
+    "local_member",
     "validate_instances",
 ]
 
@@ -322,3 +326,74 @@ def _overlap(a: str, b: str) -> str:
     if pb.is_relative_to(pa):
         return "contains"
     return ""
+
+
+# --------------------------------------------------------------------------------------------
+# This host's place in each instance, and the services' users
+# --------------------------------------------------------------------------------------------
+
+
+def enabled_instances(instances: Mapping[str, Any]) -> dict[str, Any]:
+    """The instances whose ``enabled`` is not false (a class may disable an inherited one)."""
+    return {
+        name: pillar
+        for name, pillar in instances.items()
+        if not (isinstance(pillar, Mapping) and pillar.get("enabled") is False)
+    }
+
+
+def local_member(pillar: Mapping[str, Any], hostname: str) -> str | None:
+    """This host's node name in an instance: ``node`` when given, else the member whose
+    host (first label) is ``hostname``; ``None`` when there is none or more than one."""
+    names = [_member_name(m) for m in pillar.get("members") or ()]
+    names = [n for n in names if n]
+    if pillar.get("node"):
+        return pillar["node"] if pillar["node"] in names else None
+    mine = [n for n in names if "@" in n and _host(n) == hostname.split(".", maxsplit=1)[0]]
+    return mine[0] if len(mine) == 1 else None
+
+
+def find_host_problems(instances: Any, hostname: Any) -> list[Problem]:
+    """Every instance must have exactly one member on this host (or name it in ``node``)."""
+    if not isinstance(hostname, str) or not hostname:
+        return [Problem("rabbitmq", "hostname", "missing: this host's name (linux_system_name)")]
+    if not isinstance(instances, Mapping):
+        return []
+    problems = []
+    for name, pillar in instances.items():
+        if not isinstance(pillar, Mapping) or not isinstance(pillar.get("members"), list):
+            continue
+        if local_member(pillar, hostname) is not None:
+            continue
+        if pillar.get("node"):
+            what = f"node {pillar['node']} is not a member"
+        else:
+            what = f"no single member runs on this host ({hostname})"
+        problems.append(Problem(str(name), "members", f"{what}: cannot tell the local node"))
+    return problems
+
+
+def find_service_problems(services: Any) -> list[Problem]:
+    """Each enabled service needs a password (its user's) and names its vhost plainly."""
+    if services is None:
+        return []
+    if not isinstance(services, Mapping):
+        return [Problem("rabbitmq", "services", "must be a mapping of service names")]
+    problems = []
+    for name, svc in services.items():
+        if svc is False or (isinstance(svc, Mapping) and svc.get("enabled") is False):
+            continue
+        if not isinstance(svc, Mapping):
+            problems.append(Problem("services", str(name), "must be a mapping"))
+            continue
+        password = svc.get("password")
+        if not isinstance(password, str) or not password:
+            problems.append(Problem("services", f"{name}.password", "missing"))
+        elif "${" in password:
+            problems.append(
+                Problem("services", f"{name}.password", "unresolved reference: supply the secret")
+            )
+        vhost = svc.get("vhost")
+        if vhost is not None and (not isinstance(vhost, str) or not vhost):
+            problems.append(Problem("services", f"{name}.vhost", f"{vhost!r} is not a vhost"))
+    return problems

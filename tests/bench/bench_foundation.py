@@ -42,12 +42,19 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.monotonic()
-    subprocess.run(["bash", str(ROOT / "docker-salt/bin/setup-host.sh")], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "stacksalt.cli", "formulas", "link"], check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "stacksalt.cli", "secrets", "init"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["bash", str(ROOT / "docker-salt/bin/setup-host.sh")], check=True, stdout=subprocess.DEVNULL
+    )
+    subprocess.run(
+        [sys.executable, "-m", "stacksalt.cli", "formulas", "link"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "stacksalt.cli", "secrets", "init"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     line("warm make setup", f"{time.monotonic() - started:.2f} s")
 
     topo = runtime.topology(ROOT, args.cluster)
@@ -59,14 +66,18 @@ def main() -> int:
         host_image = image.ensure_host_image(ROOT, state_dir(), log=lambda _m: None)
         rows = runtime.up(ROOT, state_dir(), args.cluster, host_image, log=lambda _m: None)
         line("cold stacksalt up (incl. first highstate)", f"{time.monotonic() - t0:.1f} s")
-        line("first highstate: states / changed / failed",
-             f"{sum(r.states for r in rows)} / {sum(r.changed for r in rows)} / "
-             f"{sum(r.failed for r in rows)}")
+        line(
+            "first highstate: states / changed / failed",
+            f"{sum(r.states for r in rows)} / {sum(r.changed for r in rows)} / "
+            f"{sum(r.failed for r in rows)}",
+        )
 
     t0 = time.monotonic()
     rows = runtime.highstate(cli, topo, log=lambda _m: None)
-    line(f"highstate wall time, {len(topo.nodes)} nodes (no-op run)",
-         f"{time.monotonic() - t0:.1f} s ({sum(r.changed for r in rows)} changes)")
+    line(
+        f"highstate wall time, {len(topo.nodes)} nodes (no-op run)",
+        f"{time.monotonic() - t0:.1f} s ({sum(r.changed for r in rows)} changes)",
+    )
 
     model = Model(ROOT / "reclass_model")
     local = []
@@ -75,8 +86,10 @@ def main() -> int:
             t0 = time.perf_counter()
             model.pillar(node)
             local.append((time.perf_counter() - t0) * 1000)
-    line("pillar render on host (reclass) p50 / p95",
-         f"{pct(local, 0.5):.1f} / {pct(local, 0.95):.1f} ms")
+    line(
+        "pillar render on host (reclass) p50 / p95",
+        f"{pct(local, 0.5):.1f} / {pct(local, 0.95):.1f} ms",
+    )
 
     master = cli.containers.get(topo.container(topo.master))
     remote = []
@@ -87,10 +100,13 @@ def main() -> int:
             remote.append((time.perf_counter() - t0) * 1000)
             if node.id not in ret:
                 print(f"warning: {node.id} gave no pillar", file=sys.stderr)
-    line("pillar.items from the master per minion p50 / p95",
-         f"{pct(remote, 0.5):.0f} / {pct(remote, 0.95):.0f} ms")
-    line("  (includes salt CLI start and the round trip; mean)",
-         f"{statistics.mean(remote):.0f} ms")
+    line(
+        "pillar.items from the master per minion p50 / p95",
+        f"{pct(remote, 0.5):.0f} / {pct(remote, 0.95):.0f} ms",
+    )
+    line(
+        "  (includes salt CLI start and the round trip; mean)", f"{statistics.mean(remote):.0f} ms"
+    )
 
     if not was_up and not args.keep:
         runtime.down(state_dir(), args.cluster, log=lambda _m: None)

@@ -71,6 +71,22 @@ CASES = {
     "first member booted alone with an FQDN default name: name it": Case(
         N1, alone(N1, "rabbit@ctl01.example.local"), {}, Action.SET_CLUSTER_NAME
     ),
+    "first member booted alone on a machine named otherwise (one-host test): name it": Case(
+        "rabbit1@localhost",
+        alone("rabbit1@localhost", "rabbit1@vm"),
+        {},
+        Action.SET_CLUSTER_NAME,
+        reason="start the cluster and name it",
+        members=("rabbit1@localhost", "rabbit2@localhost"),
+    ),
+    "second member booted alone with the machine's default name: plain join": Case(
+        "rabbit2@localhost",
+        alone("rabbit2@localhost", "rabbit2@vm"),
+        {"rabbit1@localhost": peer(("rabbit1@localhost",), running=("rabbit1@localhost",))},
+        Action.JOIN,
+        target="rabbit1@localhost",
+        members=("rabbit1@localhost", "rabbit2@localhost"),
+    ),
     "first member already named, alone: nothing to do": Case(
         N1, alone(N1, NAME), {}, Action.ALREADY_JOINED, reason="no other member has joined yet"
     ),

@@ -11,7 +11,11 @@ import pytest
 from stacksalt.rabbitmq.validate import (
     Problem,
     RabbitmqConfigError,
+    enabled_instances,
+    find_host_problems,
     find_problems,
+    find_service_problems,
+    local_member,
     validate_instances,
 )
 
@@ -251,3 +255,56 @@ def test_validate_raises_one_error_listing_every_problem() -> None:
 
 def test_validate_accepts_a_valid_pillar() -> None:
     assert validate_instances(pillar()) is None
+
+
+# --- this host's member, services, disabled instances -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instance", "hostname", "expected"),
+    [
+        ({"members": ["rabbit@ctl01", "rabbit@ctl02"]}, "ctl02", "rabbit@ctl02"),
+        ({"members": ["rabbit@ctl01.example.org"]}, "ctl01", "rabbit@ctl01.example.org"),
+        ({"members": [{"name": "rabbit@ctl01"}]}, "ctl01.example.org", "rabbit@ctl01"),
+        ({"members": ["rabbit@ctl01"]}, "ctl09", None),
+        ({"members": ["a@localhost", "b@localhost"]}, "localhost", None),
+        ({"members": ["a@localhost", "b@localhost"], "node": "b@localhost"}, "x", "b@localhost"),
+        ({"members": ["a@localhost"], "node": "c@localhost"}, "localhost", None),
+    ],
+    ids=["by host", "fqdn member", "fqdn host", "absent", "ambiguous", "explicit", "not member"],
+)
+def test_local_member(instance, hostname, expected):
+    assert local_member(instance, hostname) == expected
+
+
+def test_host_problems():
+    instances = {"rpc": {"members": ["rabbit@ctl01"]}, "n": {"members": ["rabbit-n@ctl02"]}}
+    assert [str(p) for p in find_host_problems(instances, "ctl01")] == [
+        "n.members: no single member runs on this host (ctl01): cannot tell the local node"
+    ]
+    assert [p.key for p in find_host_problems(instances, "")] == ["hostname"]
+
+
+@pytest.mark.parametrize(
+    ("services", "expected"),
+    [
+        ({"nova": {"enabled": True, "password": "x"}}, []),
+        ({"nova": {"enabled": False}, "heat": False}, []),
+        ({"nova": {"enabled": True}}, ["services.nova.password: missing"]),
+        (
+            {"nova": {"password": "${_param:rabbitmq_nova_password}"}},
+            ["services.nova.password: unresolved reference: supply the secret"],
+        ),
+        ({"nova": {"password": "x", "vhost": ""}}, ["services.nova.vhost: '' is not a vhost"]),
+        (["nova"], ["rabbitmq.services: must be a mapping of service names"]),
+    ],
+)
+def test_service_problems(services, expected):
+    assert [str(p) for p in find_service_problems(services)] == expected
+
+
+def test_disabled_instances_are_left_out():
+    assert list(enabled_instances({"a": {"enabled": False}, "b": {}, "c": {"enabled": True}})) == [
+        "b",
+        "c",
+    ]

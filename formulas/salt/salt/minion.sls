@@ -17,6 +17,7 @@ salt-minion-service-restart-scheduled:
   cmd.run:
     - name: sleep {{ minion.restart_delay }} && systemctl restart salt-minion
     - bg: true
+    - order: last
     - onchanges:
       - file: salt-minion-config-file-managed
 

@@ -1,0 +1,132 @@
+"""State module: Galera membership (looks only), databases and users (on the leader).
+
+States start from ``{"result": False}``, look first, predict in test mode, act, and look again.
+"""
+
+import time
+
+__virtualname__ = "galera_cluster"
+
+
+def __virtual__():
+    if "galera_cluster.wsrep_status" not in __salt__:
+        return False, "galera_cluster: execution module not available"
+    return __virtualname__
+
+
+def _ret(name):
+    return {"name": name, "changes": {}, "result": False, "comment": ""}
+
+
+def synced(name, size, socket=None, timeout=900, interval=2):
+    """
+    Wait until the local member is Synced and ready in a cluster of ``size`` members.
+
+    It never changes anything: the stacksalt Galera agent starts, joins and recovers the
+    server; this state makes the highstate report when it has succeeded.
+
+    .. code-block:: yaml
+
+        galera-server-cluster-synced:
+          galera_cluster.synced:
+            - size: 3
+    """
+    ret = _ret(name)
+
+    def look():
+        status = __salt__["galera_cluster.wsrep_status"](socket)
+        state = status.get("wsrep_local_state_comment", "not answering")
+        cluster = int(status.get("wsrep_cluster_size") or 0)
+        ok = state == "Synced" and status.get("wsrep_ready") == "ON" and cluster >= size
+        return ok, f"{state}, wsrep_ready={status.get('wsrep_ready', '-')}, cluster size " \
+                   f"{cluster}/{size}"
+
+    ok, what = look()
+    if ok:
+        ret.update(result=True, comment=f"member Synced: {what}")
+        return ret
+    if __opts__["test"]:
+        ret.update(result=None, comment=f"member not Synced yet ({what}); the agent will "
+                   "bring it in")
+        return ret
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        ok, what = look()
+        if ok:
+            ret.update(result=True, comment=f"member Synced: {what}")
+            return ret
+    ret["comment"] = (f"member not Synced after {timeout} s ({what}); read the agent's decision "
+                      "with 'etcdctl get --prefix /galera/' or 'journalctl -u stacksalt-galera'")
+    return ret
+
+
+def _leader_only(ret, leader):
+    """Schema changes run on the leader only (Galera replicates them); None when leader.
+
+    ``leader`` is ``{"cluster": ..., "node": ..., "endpoints": [...]}`` from the SLS.
+    """
+    if not leader or __salt__["galera_cluster.is_leader"](**leader):
+        return None
+    ret.update(result=True, comment="not the leader: the leader applies it and Galera "
+               "replicates it")
+    return ret
+
+
+def database_present(name, socket=None, leader=None):
+    """
+    Ensure a database exists (created on the leader, replicated by Galera).
+    """
+    ret = _ret(name)
+    if __salt__["galera_cluster.database_exists"](name, socket):
+        ret.update(result=True, comment=f"database {name} exists")
+        return ret
+    if _leader_only(ret, leader):
+        return ret
+    if __opts__["test"]:
+        ret.update(result=None, comment=f"database {name} would be created",
+                   changes={"database": {"old": None, "new": name}})
+        return ret
+    __salt__["galera_cluster.database_create"](name, socket)
+    if not __salt__["galera_cluster.database_exists"](name, socket):
+        ret["comment"] = f"database {name} still missing after CREATE DATABASE"
+        return ret
+    ret.update(result=True, comment=f"database {name} created",
+               changes={"database": {"old": None, "new": name}})
+    return ret
+
+
+def user_present(name, password, host="%", grants=(), socket=None, leader=None):
+    """
+    Ensure an account exists with this password and grants. The password never appears in
+    changes, comments or logs.
+    """
+    ret = _ret(name)
+    grants = list(grants)
+    look = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
+    todo = []
+    if not look["exists"]:
+        todo.append("create")
+    elif not look["password_ok"]:
+        todo.append("password")
+    if look["missing_grants"]:
+        todo.append("grants")
+    if not todo:
+        ret.update(result=True, comment=f"user {name}@{host} is as wanted")
+        return ret
+    if _leader_only(ret, leader):
+        return ret
+    changes = {"user": f"{name}@{host}", "actions": todo,
+               "grants": look["missing_grants"]}
+    if __opts__["test"]:
+        ret.update(result=None, comment=f"user {name}@{host} would change: {', '.join(todo)}",
+                   changes=changes)
+        return ret
+    __salt__["galera_cluster.user_apply"](name, host, password, grants, socket)
+    again = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
+    if not again["exists"] or not again["password_ok"] or again["missing_grants"]:
+        ret["comment"] = f"user {name}@{host} not as wanted after applying: {again}"
+        return ret
+    ret.update(result=True, comment=f"user {name}@{host} updated: {', '.join(todo)}",
+               changes=changes)
+    return ret

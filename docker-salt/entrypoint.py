@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""The one entrypoint of every stacksalt service image.
+
+1. Builds a pillar overlay from the environment and mounted files, over the image's build
+   pillar (``/srv/pillar/image.sls``):
+     STACKSALT_PILLAR_JSON   a JSON object (non-secret settings: addresses, names, ports)
+     STACKSALT_PILLAR_DIR    a folder of *.yml / *.yaml / *.json pillar files merged in name
+                             order (default /run/stacksalt/pillar): mount secrets here (a
+                             Docker/Kubernetes secret), never pass them in argv or env.
+2. Writes it to /srv/pillar/runtime.sls (mode 0600) and runs
+   ``salt-call --local --retcode-passthrough state.apply $STACKSALT_FORMULAS`` with grain
+   noservices True (set in /etc/salt/minion): the formulas render the config, start nothing.
+   Only a per-state summary is printed (never the changes: they may hold secrets); the
+   overlay file is removed afterwards.
+3. Loads $STACKSALT_ENV_FILE (KEY=VALUE lines, e.g. /etc/default/etcd) into the environment,
+   drops to $STACKSALT_USER when set, and execs the daemon given as CMD: the daemon becomes
+   PID 1 and gets the container's signals. No supervisor.
+
+Set STACKSALT_SKIP_STATES=1 to exec the command without applying the formulas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+RUNTIME_PILLAR = Path("/srv/pillar/runtime.sls")
+DEFAULT_PILLAR_DIR = "/run/stacksalt/pillar"
+
+
+class EntrypointError(RuntimeError):
+    pass
+
+
+def merge(base: dict, over: dict) -> dict:
+    """Recursive merge: mappings merge, everything else (lists too) is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _load_file(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        data = json.loads(text)
+    else:
+        import yaml  # in /opt/salt with Salt
+
+        data = yaml.safe_load(text)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise EntrypointError(f"{path}: a pillar file must hold a mapping")
+    return data
+
+
+def overlay(environ: dict[str, str]) -> dict:
+    """The run-time pillar: STACKSALT_PILLAR_JSON, then the files of STACKSALT_PILLAR_DIR."""
+    data: dict = {}
+    raw = environ.get("STACKSALT_PILLAR_JSON", "").strip()
+    if raw:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise EntrypointError(f"STACKSALT_PILLAR_JSON is not JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise EntrypointError("STACKSALT_PILLAR_JSON must be a JSON object")
+        data = merge(data, value)
+    folder = Path(environ.get("STACKSALT_PILLAR_DIR") or DEFAULT_PILLAR_DIR)
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            # Kubernetes mounts keys through ..data symlinks: take the visible files only.
+            if path.name.startswith(".") or path.suffix not in (".yml", ".yaml", ".json"):
+                continue
+            if path.is_file():
+                data = merge(data, _load_file(path))
+    return data
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines as systemd's EnvironmentFile reads them (quotes removed)."""
+    env = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key.replace("_", "").isalnum():
+            raise EntrypointError(f"env file line {number}: expected KEY=VALUE")
+        parts = shlex.split(value, comments=False, posix=True)
+        env[key] = " ".join(parts)
+    return env
+
+
+def summarize(result) -> tuple[list[str], bool]:
+    """One line per state that changed or failed, and whether all succeeded."""
+    if not isinstance(result, dict):  # render errors come back as a list of strings
+        lines = result if isinstance(result, list) else [str(result)]
+        return [f"render error: {line}" for line in lines], False
+    out, ok = [], True
+    for body in sorted(result.values(), key=lambda b: b.get("__run_num__", 0)):
+        sid = body.get("__id__", body.get("name", "?"))
+        if body.get("result") is False:
+            ok = False
+            out.append(f"FAILED {sid}: {body.get('comment', '')}")
+        elif body.get("changes"):
+            out.append(f"changed {sid}")
+    return out, ok
+
+
+def apply_states(formulas: str, data: dict) -> None:
+    """Write the overlay (0600), run the formulas with salt-call, remove the overlay."""
+    fd = os.open(RUNTIME_PILLAR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("#!json\n" + json.dumps(data, sort_keys=True) + "\n")
+    started = time.monotonic()
+    try:
+        res = subprocess.run(
+            [
+                "salt-call",
+                "--local",
+                "--retcode-passthrough",
+                "--out=json",
+                "-l",
+                "error",
+                "state.apply",
+                formulas,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        with open(RUNTIME_PILLAR, "w", encoding="utf-8") as handle:
+            handle.write("#!json\n{}\n")
+    try:
+        result = json.loads(res.stdout)["local"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        result = [res.stdout.strip()[-2000:] or "no output", res.stderr.strip()[-2000:]]
+    lines, ok = summarize(result)
+    for line in lines:
+        log(line)
+    count = len(result) if isinstance(result, dict) else 0
+    log(f"applied {formulas}: {count} states in {time.monotonic() - started:.1f} s")
+    if res.returncode != 0 or not ok:
+        raise EntrypointError(f"state.apply {formulas} failed (exit {res.returncode})")
+
+
+def drop_privileges(user: str) -> None:
+    entry = pwd.getpwnam(user)
+    os.initgroups(user, entry.pw_gid)
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ.update(HOME=entry.pw_dir, USER=user, LOGNAME=user)
+
+
+def log(msg: str) -> None:
+    print(f"stacksalt-entrypoint: {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        log("no command: give the daemon as the container's CMD")
+        return 2
+    try:
+        formulas = os.environ.get("STACKSALT_FORMULAS", "")
+        if formulas and os.environ.get("STACKSALT_SKIP_STATES") != "1":
+            apply_states(formulas, overlay(dict(os.environ)))
+        env_file = os.environ.get("STACKSALT_ENV_FILE", "")
+        if env_file:
+            os.environ.update(parse_env_file(Path(env_file).read_text(encoding="utf-8")))
+        user = os.environ.get("STACKSALT_USER", "")
+        if user and os.getuid() == 0:
+            drop_privileges(user)
+    except (EntrypointError, OSError, KeyError) as exc:
+        log(str(exc))
+        return 1
+    for key in ("STACKSALT_PILLAR_JSON",):
+        os.environ.pop(key, None)
+    try:
+        os.execvp(argv[0], argv)  # noqa: S606 - becoming the daemon is the point
+    except OSError as exc:
+        log(f"cannot exec {argv[0]}: {exc}")
+        return 127
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,4 @@
+include:
+{%- if pillar.haproxy is defined and pillar.haproxy.proxy is defined %}
+  - haproxy.proxy
+{%- endif %}

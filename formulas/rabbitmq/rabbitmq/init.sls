@@ -1,0 +1,4 @@
+include:
+{%- if pillar.rabbitmq is defined and pillar.rabbitmq.server is defined %}
+  - rabbitmq.server
+{%- endif %}

@@ -1,0 +1,511 @@
+"""The Galera agent: one per member, the parent of mariadbd and of the writer's HAProxy.
+
+It is the spec's Galera entrypoint (CCP §2.2.2-2.2.4) as a long-running process: it gathers
+facts (grastate.dat, ``--wsrep-recover``, wsrep status), reads the cluster's state from etcd
+under ``/galera/<cluster>/``, asks :func:`stacksalt.galera.decision.decide` what to do, does
+it, and writes what it decided and why to ``status/<node>``. It also serves the checker
+(``/ready``, ``/live``) for HAProxy and probes, and keeps every HAProxy pointed at the leader.
+
+etcd layout: ``state``, ``uuid``, ``leader``, ``nodes/<name>`` (on a lease), ``queue/<name>``,
+``seqno/<name>``, ``recovery_started_at``, ``lock`` (on a lease), ``status/<name>``.
+
+Run: ``python -m stacksalt.galera.agent --config /etc/stacksalt/galera.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pymysql
+import yaml
+
+from stacksalt.etcdstore import EtcdStore, EtcdUnavailable, Lease
+from stacksalt.galera import haproxy, mysqld
+from stacksalt.galera.checker import LivenessFacts, check_liveness, check_readiness
+from stacksalt.galera.decision import (
+    Action,
+    ClusterConfig,
+    ClusterState,
+    Decision,
+    EtcdState,
+    decide,
+)
+from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
+
+log = logging.getLogger("stacksalt.galera.agent")
+
+
+@dataclass
+class AgentConfig:
+    cluster: str
+    node: str
+    address: str
+    members: list[dict]
+    etcd_endpoints: list[str]
+    cluster_size: int = 3
+    force_bootstrap: str | None = None
+    mysqld: mysqld.MysqldConfig = field(default_factory=mysqld.MysqldConfig)
+    check_bind: str = "0.0.0.0"  # noqa: S104 - HAProxy on the other members must reach it
+    check_port: int = 9200
+    haproxy_enabled: bool = True
+    haproxy_bind: str = "0.0.0.0"  # noqa: S104
+    haproxy_port: int = 13306
+    haproxy_binary: str = "/usr/sbin/haproxy"
+    runtime_dir: str = "/run/stacksalt"
+    poll: float = 1.0
+    node_ttl: int = 5
+    lock_ttl: int = 60
+    start_timeout: float = 600.0
+    freshness_window: float = 300.0
+    recovery_timeout: float = 900.0
+    not_ready_grace: float = 15.0
+
+    @classmethod
+    def load(cls, path: str) -> AgentConfig:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        try:
+            mcfg = mysqld.MysqldConfig(**(data.pop("mysqld", {}) or {}))
+            etcd = data.pop("etcd")
+            return cls(mysqld=mcfg, etcd_endpoints=list(etcd["endpoints"]), **data)
+        except (KeyError, TypeError) as exc:
+            raise SystemExit(f"{path}: bad galera agent config: {exc}") from exc
+
+    @property
+    def cluster_config(self) -> ClusterConfig:
+        return ClusterConfig(
+            name=self.cluster,
+            members=tuple(m["name"] for m in self.members),
+            cluster_size=self.cluster_size,
+            force_bootstrap=self.force_bootstrap,
+        )
+
+
+class Agent:
+    def __init__(self, cfg: AgentConfig, store: EtcdStore | None = None):
+        self.cfg = cfg
+        self.store = store or EtcdStore(cfg.etcd_endpoints, f"/galera/{cfg.cluster}")
+        self.child: subprocess.Popen | None = None
+        self.haproxy: subprocess.Popen | None = None
+        self.haproxy_leader: str | None = "<unset>"
+        self.node_lease: Lease | None = None
+        self.lock_lease: Lease | None = None
+        self.recovered: tuple[str, int, float] | None = None  # uuid, seqno, read_at
+        self.last_status: str = ""
+        self.stored_uuid: str | None = None
+        self.previous_comment: str | None = None
+        self.fenced = False
+        self.stopping = False
+        self.not_ready_since: float | None = None
+
+    # -- facts ---------------------------------------------------------------------------------
+
+    def mysqld_pid(self) -> int | None:
+        if self.child is not None:
+            if self.child.poll() is None:
+                return self.child.pid
+            log.warning("mariadbd (pid %s) exited with %s", self.child.pid, self.child.returncode)
+            self.child = None
+            self.recovered = None
+        return mysqld.running_pid(self.cfg.mysqld)
+
+    def wsrep(self) -> dict[str, str]:
+        try:
+            return mysqld.wsrep_status(self.cfg.mysqld)
+        except pymysql.MySQLError:
+            return {}
+
+    def local_facts(self) -> NodeFacts:
+        pid = self.mysqld_pid()
+        now = time.time()
+        wsrep = self.wsrep() if pid else {}
+        if pid and wsrep.get("wsrep_ready") == "ON":
+            return NodeFacts(self.cfg.node, uuid=wsrep.get("wsrep_cluster_state_uuid",
+                                                         ZERO_UUID).lower(),
+                             seqno=int(wsrep.get("wsrep_last_committed", "-1") or -1),
+                             seqno_read_at=now, alive=True, wsrep=wsrep)
+        text, state = mysqld.read_grastate(self.cfg.mysqld)
+        if state is None:
+            return NodeFacts(self.cfg.node, seqno_read_at=now)
+        uuid, seqno = state.uuid, state.seqno
+        if seqno < 0 and uuid != ZERO_UUID and not pid:
+            if self.recovered is None:
+                log.info("grastate.dat has seqno -1: running mariadbd --wsrep-recover")
+                pos = mysqld.wsrep_recover(self.cfg.mysqld)
+                self.recovered = (pos.uuid, pos.seqno, time.time())
+            uuid, seqno, now = self.recovered
+        return NodeFacts(self.cfg.node, uuid=uuid, seqno=seqno,
+                         safe_to_bootstrap=state.safe_to_bootstrap, seqno_read_at=now)
+
+    def etcd_state(self) -> EtcdState:
+        s = self.store
+        seqnos = {}
+        for name, text in s.get_prefix("seqno").items():
+            try:
+                seqnos[name] = SeqnoRecord.from_json(name, text)
+            except ValueError as exc:
+                log.warning("ignoring bad seqno record: %s", exc)
+        started = s.get("recovery_started_at")
+        holder = s.get("lock")
+        uuid = s.get("uuid")
+        self.stored_uuid = uuid
+        return EtcdState(
+            state=s.get("state"),
+            cluster_uuid=uuid,
+            leader=s.get("leader"),
+            live_nodes=frozenset(s.get_prefix("nodes")),
+            queue={k: float(v) for k, v in s.get_prefix("queue").items()},
+            seqnos=seqnos,
+            lock_holder=holder.split("/", 1)[0] if holder else None,
+            recovery_started_at=float(started) if started else None,
+        )
+
+    # -- etcd writes ---------------------------------------------------------------------------
+
+    def register(self) -> None:
+        """Keep ``nodes/<me>`` alive on a short lease while mysqld is Synced."""
+        if self.node_lease is not None and self.store.refresh(self.node_lease):
+            return
+        self.node_lease = self.store.grant(self.cfg.node_ttl)
+        self.store.put(f"nodes/{self.cfg.node}", str(int(time.time())), lease=self.node_lease)
+
+    def unregister(self) -> None:
+        if self.node_lease is not None:
+            try:
+                self.store.revoke(self.node_lease)
+            except EtcdUnavailable as exc:
+                log.warning("could not revoke node lease: %s", exc)
+            self.node_lease = None
+
+    def take_lock(self) -> None:
+        if self.lock_lease is not None:
+            self.store.refresh(self.lock_lease)
+            return
+        taken, _holder, lease = self.store.try_lock("lock", self.cfg.node, self.cfg.lock_ttl)
+        if taken:
+            self.lock_lease = lease
+
+    def release_lock(self) -> None:
+        if self.lock_lease is not None:
+            self.store.unlock("lock", self.cfg.node)
+            self.store.revoke(self.lock_lease)
+            self.lock_lease = None
+
+    def write_status(self, decision: Decision) -> None:
+        record = dict(decision.status_record(), node=self.cfg.node, time=int(time.time()))
+        key = json.dumps({k: v for k, v in record.items() if k != "time"}, sort_keys=True)
+        if key == self.last_status:
+            return
+        self.last_status = key
+        text = json.dumps(record, sort_keys=True)
+        self.store.put(f"status/{self.cfg.node}", text)
+        self.store.put("status", text)
+        level = logging.ERROR if decision.action in (Action.ERROR, Action.FENCE) else logging.INFO
+        log.log(level, "%s: %s", decision.action, decision.reason)
+        for warning in decision.warnings:
+            log.warning("%s", warning)
+
+    def set_state(self, new_state: ClusterState | None) -> None:
+        if new_state is None:
+            return
+        current = self.store.get("state")
+        if current == str(new_state):
+            return
+        self.store.put("state", str(new_state))
+        if new_state is ClusterState.STEADY:
+            for prefix in ("queue", "seqno"):
+                for name in self.store.get_prefix(prefix):
+                    self.store.delete(f"{prefix}/{name}")
+            self.store.delete("recovery_started_at")
+        log.info("cluster state %s -> %s", current, new_state)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def wait_synced(self) -> dict[str, str]:
+        deadline = time.monotonic() + self.cfg.start_timeout
+        while time.monotonic() < deadline:
+            if self.child is None or self.child.poll() is not None:
+                code = self.child.returncode if self.child else "?"
+                self.child = None
+                raise mysqld.MysqldError(f"mariadbd exited with {code} while starting; see "
+                                         f"{self.cfg.mysqld.log}")
+            status = self.wsrep()
+            if status.get("wsrep_local_state_comment") == "Synced" and status.get(
+                    "wsrep_ready") == "ON":
+                return status
+            if self.lock_lease is not None:
+                self.store.refresh(self.lock_lease)
+            time.sleep(0.2)
+        raise mysqld.MysqldError(f"mariadbd not Synced after {self.cfg.start_timeout:.0f} s")
+
+    def start_mysqld(self, decision: Decision, local: NodeFacts) -> None:
+        new_cluster = decision.action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.RECOVERY_BOOTSTRAP)
+        if decision.action is Action.RECOVERY_BOOTSTRAP:
+            mysqld.set_safe_to_bootstrap(self.cfg.mysqld)
+        if decision.action is Action.BOOTSTRAP_NEW_CLUSTER:
+            mysqld.ensure_datadir(self.cfg.mysqld)
+        position = local.position if local.has_data else None
+        log.info("starting mariadbd (%s%s)", "new cluster" if new_cluster else "join",
+                 f", start position {position}" if position else "")
+        self.child = mysqld.start(self.cfg.mysqld, new_cluster, position)
+        self.recovered = None
+        started = time.monotonic()
+        status = self.wait_synced()
+        log.info("Synced in %.1f s (cluster size %s)", time.monotonic() - started,
+                 status.get("wsrep_cluster_size"))
+        uuid = status.get("wsrep_cluster_state_uuid", "").lower()
+        if new_cluster:
+            # Never overwrite a stored uuid: a second cluster must be fenced, not adopted.
+            if not self.store.compare_and_put("uuid", None, uuid):
+                stored = self.store.get("uuid")
+                if stored != uuid:
+                    raise mysqld.MysqldError(
+                        f"bootstrapped cluster {uuid} but etcd already holds uuid {stored}; "
+                        "this node will be fenced")
+            self.store.put("leader", self.cfg.node)
+        self.register()
+        self.set_state(decision.new_state)
+
+    def publish_seqno(self, local: NodeFacts) -> None:
+        now = time.time()
+        if self.store.get("state") == str(ClusterState.RECOVERY) and not self.store.get(
+                "recovery_started_at") and not self.store.get_prefix("queue"):
+            self.store.compare_and_put("recovery_started_at", None, str(now))
+        self.store.put(f"queue/{self.cfg.node}", str(now))
+        record = local.to_record()
+        self.store.put(f"seqno/{self.cfg.node}", record.to_json())
+        log.info("published position %s", local.position)
+
+    def start_recovery(self, current: str | None) -> None:
+        if self.store.compare_and_put("state", current, str(ClusterState.RECOVERY)):
+            self.store.put("recovery_started_at", str(time.time()))
+            log.warning("cluster state %s -> RECOVERY", current)
+
+    def fence(self) -> None:
+        pid = self.mysqld_pid()
+        self.unregister()
+        if pid:
+            log.error("fencing: stopping mariadbd (pid %s)", pid)
+            mysqld.stop(pid)
+            self.child = None
+        self.fenced = True
+
+    def keep_leader(self, live: frozenset[str], leader: str | None) -> None:
+        """The leader is the first live member in model order, kept while it lives."""
+        if leader in live:
+            return
+        names = [m["name"] for m in self.cfg.members]
+        first = next((n for n in names if n in live), None)
+        if first == self.cfg.node:
+            if self.store.compare_and_put("leader", leader, self.cfg.node):
+                log.info("leader %s -> %s", leader, self.cfg.node)
+
+    # -- HAProxy -------------------------------------------------------------------------------
+
+    def update_haproxy(self, leader: str | None) -> None:
+        if not self.cfg.haproxy_enabled or leader == self.haproxy_leader:
+            return
+        run = Path(self.cfg.runtime_dir)
+        run.mkdir(parents=True, exist_ok=True)
+        conf = run / "galera-haproxy.cfg"
+        conf.write_text(haproxy.render(self.cfg.members, leader, self.cfg.haproxy_bind,
+                                       self.cfg.haproxy_port, self.cfg.check_port,
+                                       str(run / "galera-haproxy.sock")))
+        if self.haproxy is None or self.haproxy.poll() is not None:
+            self.haproxy = subprocess.Popen(
+                [self.cfg.haproxy_binary, "-W", "-db", "-f", str(conf)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        else:
+            self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the config
+        log.info("haproxy writer -> %s", leader or self.cfg.members[0]["name"])
+        self.haproxy_leader = leader
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def step(self) -> Decision:
+        local = self.local_facts()
+        pid = self.mysqld_pid()
+        if pid and not local.alive:
+            return self.not_ready(pid)
+        self.not_ready_since = None
+        if not local.alive:
+            self.unregister()
+        etcd = self.etcd_state()
+        if not local.alive and not self.fenced:
+            self.take_lock()
+            if self.lock_lease is not None:
+                # Read again under the lock: the previous holder may have bootstrapped or
+                # joined (and changed state) between our first read and taking the lock.
+                etcd = replace(self.etcd_state(), lock_holder=self.cfg.node)
+        decision = decide(self.cfg.cluster_config, etcd, local, now=time.time(),
+                          freshness_window=self.cfg.freshness_window,
+                          recovery_timeout=self.cfg.recovery_timeout)
+        self.write_status(decision)
+        action = decision.action
+        if action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP):
+            try:
+                self.start_mysqld(decision, local)
+            finally:
+                self.release_lock()
+        else:
+            self.release_lock()
+            if action is Action.KEEP_RUNNING:
+                self.register()
+                self.set_state(decision.new_state)
+                if etcd.cluster_uuid is None and local.cluster_uuid != ZERO_UUID:
+                    self.store.compare_and_put("uuid", None, local.cluster_uuid)
+                self.keep_leader(etcd.live_nodes | {self.cfg.node}, etcd.leader)
+            elif action is Action.START_RECOVERY:
+                self.start_recovery(etcd.state)
+            elif action is Action.PUBLISH_SEQNO:
+                self.publish_seqno(local)
+            elif action is Action.FENCE:
+                self.fence()
+        self.update_haproxy(self.store.get("leader"))
+        return decision
+
+    def not_ready(self, pid: int) -> Decision:
+        """mariadbd runs but is not a ready member (e.g. non-Primary after its peers died).
+
+        Leave it a grace period, then stop it cleanly so that it takes part in the recovery
+        with the position it wrote to grastate.dat.
+        """
+        now = time.monotonic()
+        self.unregister()
+        if self.not_ready_since is None:
+            self.not_ready_since = now
+        waited = now - self.not_ready_since
+        comment = self.wsrep().get("wsrep_local_state_comment", "no answer")
+        if waited > self.cfg.not_ready_grace and not _sst_running():
+            decision = Decision(Action.WAIT, f"node {self.cfg.node}: mariadbd (pid {pid}) not "
+                                f"ready for {waited:.0f} s ({comment}); stopping it to rejoin "
+                                "through the cluster state")
+            self.write_status(decision)
+            mysqld.stop(pid)
+            self.child = None
+            self.not_ready_since = None
+            return decision
+        decision = Decision(Action.WAIT, f"node {self.cfg.node}: mariadbd (pid {pid}) running "
+                            f"but not ready ({comment}) for {waited:.0f} s")
+        self.write_status(decision)
+        self.update_haproxy(self.store.get("leader"))
+        return decision
+
+    def run(self) -> None:
+        Path(self.cfg.runtime_dir).mkdir(parents=True, exist_ok=True)
+        serve_checks(self)
+        while not self.stopping:
+            try:
+                self.step()
+            except EtcdUnavailable as exc:
+                log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s",
+                          exc)
+            except mysqld.MysqldError as exc:
+                log.error("%s", exc)
+            time.sleep(self.cfg.poll)
+
+    def shutdown(self, *_args) -> None:
+        self.stopping = True
+        self.unregister()
+        pid = self.mysqld_pid()
+        if pid:
+            mysqld.stop(pid)
+        if self.haproxy is not None and self.haproxy.poll() is None:
+            self.haproxy.terminate()
+        sys.exit(0)
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def readiness(self):
+        return check_readiness(self.wsrep(), self.stored_uuid)
+
+    def liveness(self):
+        wsrep = self.wsrep()
+        facts = LivenessFacts(
+            cluster_state=self.store.get("state"),
+            sst_in_progress=_sst_running(),
+            pid_file_exists=self.cfg.mysqld.pidfile.exists(),
+            wsrep=wsrep,
+            etcd_uuid=self.stored_uuid,
+            previous_state_comment=self.previous_comment,
+        )
+        self.previous_comment = wsrep.get("wsrep_local_state_comment")
+        return check_liveness(facts)
+
+
+def _sst_running() -> bool:
+    from stacksalt.galera.checker import sst_in_progress
+
+    cmdlines = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(
+                    b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                continue
+    return sst_in_progress(cmdlines)
+
+
+def serve_checks(agent: Agent) -> ThreadingHTTPServer:
+    """``GET /ready`` and ``GET /live``: 200 or 503 with the reason (HAProxy httpchk, probes)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            checks = {"/ready": agent.readiness, "/live": agent.liveness}
+            if self.path not in checks:
+                self.send_error(404)
+                return
+            try:
+                ok, reason = checks[self.path]()
+            except Exception as exc:  # noqa: BLE001 - any failure is "not ready", with why
+                ok, reason = False, f"check failed: {exc}"
+            body = (reason + "\n").encode()
+            try:
+                self.send_response(200 if ok else 503)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # HAProxy closes the connection as soon as it has the status line
+
+        def log_message(self, *_args):
+            return
+
+    server = ThreadingHTTPServer((agent.cfg.check_bind, agent.cfg.check_port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="stacksalt-galera-agent",
+        description="Run one Galera member: bootstrap, join, recover and fence it from the "
+        "cluster state in etcd; serve /ready and /live; keep the writer's HAProxy on the leader.",
+    )
+    parser.add_argument("--config", default="/etc/stacksalt/galera.yaml")
+    parser.add_argument("--once", action="store_true", help="decide and act once, then exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    agent = Agent(AgentConfig.load(args.config))
+    signal.signal(signal.SIGTERM, agent.shutdown)
+    if args.once:
+        print(json.dumps(agent.step().status_record(), indent=2))
+        return 0
+    agent.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

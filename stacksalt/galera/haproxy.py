@@ -1,0 +1,39 @@
+"""The single-writer HAProxy configuration (pure): the leader active, the others backups.
+
+Backups follow model order, which is also the order in which a new leader is chosen, so
+HAProxy's own failover and the next leader agree. ``on-marked-down shutdown-sessions`` cuts
+clients off a failed writer at once; ``httpchk`` asks the node's checker for readiness
+(RECIPES: ``mysql-check`` alone keeps a Donor/Joined node in service).
+"""
+
+from __future__ import annotations
+
+
+def render(members: list[dict], leader: str | None, bind: str, port: int, check_port: int,
+           stats_socket: str) -> str:
+    """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
+    (then the first member is the writer)."""
+    names = [m["name"] for m in members]
+    writer = leader if leader in names else names[0]
+    lines = [
+        "# Written by the stacksalt Galera agent: the writer follows etcd's leader key.",
+        "global",
+        "    maxconn 4096",
+        f"    stats socket {stats_socket} mode 600 level admin",
+        "defaults",
+        "    mode tcp",
+        "    timeout connect 3s",
+        "    timeout client 1h",
+        "    timeout server 1h",
+        "listen galera-writer",
+        f"    bind {bind}:{port}",
+        "    option httpchk GET /ready",
+        f"    default-server port {check_port} inter 500ms fall 2 rise 2 "
+        "on-marked-down shutdown-sessions",
+    ]
+    ordered = [m for m in members if m["name"] == writer] + [
+        m for m in members if m["name"] != writer]
+    for m in ordered:
+        backup = "" if m["name"] == writer else " backup"
+        lines.append(f"    server {m['name']} {m['address']}:3306 check{backup}")
+    return "\n".join(lines) + "\n"

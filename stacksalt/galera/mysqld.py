@@ -1,0 +1,177 @@
+"""Controlling one MariaDB Galera server process: datadir, recovery, start, status, stop.
+
+All SQL goes through PyMySQL on the local socket as root (unix_socket authentication): no
+password is ever put on a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+
+from stacksalt.galera.facts import (
+    GraState,
+    RecoveredPosition,
+    parse_grastate,
+    parse_recovered_position,
+)
+
+
+class MysqldError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class MysqldConfig:
+    defaults_file: str = "/etc/mysql/galera.cnf"
+    datadir: str = "/var/lib/mysql"
+    socket: str = "/run/mysqld/mysqld.sock"
+    user: str = "mysql"
+    binary: str = "/usr/sbin/mariadbd"
+    log: str = "/var/log/mysql/galera-agent-mysqld.log"
+
+    @property
+    def grastate(self) -> Path:
+        return Path(self.datadir) / "grastate.dat"
+
+    @property
+    def pidfile(self) -> Path:
+        return Path(self.datadir) / "mariadbd.pid"
+
+
+def read_grastate(cfg: MysqldConfig) -> tuple[str | None, GraState | None]:
+    """The raw text and parsed ``grastate.dat``; ``(None, None)`` for a blank datadir."""
+    try:
+        text = cfg.grastate.read_text()
+    except FileNotFoundError:
+        return None, None
+    return text, parse_grastate(text, str(cfg.grastate))
+
+
+def set_safe_to_bootstrap(cfg: MysqldConfig) -> None:
+    text = cfg.grastate.read_text()
+    new = re.sub(r"(?m)^safe_to_bootstrap:\s*\d+\s*$", "safe_to_bootstrap: 1", text)
+    if new == text and "safe_to_bootstrap" not in text:
+        new = text.rstrip("\n") + "\nsafe_to_bootstrap: 1\n"
+    cfg.grastate.write_text(new)
+
+
+def _owner(path: str, user: str) -> None:
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def prepare_dirs(cfg: MysqldConfig) -> None:
+    for path in (os.path.dirname(cfg.socket), os.path.dirname(cfg.log),
+                 os.path.join(os.path.dirname(cfg.log), "sst")):
+        os.makedirs(path, exist_ok=True)
+        _owner(path, cfg.user)
+
+
+def ensure_datadir(cfg: MysqldConfig) -> bool:
+    """Create the system tables when the datadir has none; True when it did."""
+    if (Path(cfg.datadir) / "mysql").is_dir():
+        return False
+    os.makedirs(cfg.datadir, exist_ok=True)
+    _owner(cfg.datadir, cfg.user)
+    res = subprocess.run(
+        ["mariadb-install-db", f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
+         f"--datadir={cfg.datadir}", "--skip-test-db", "--auth-root-authentication-method=socket"],
+        capture_output=True, text=True, check=False,
+    )
+    if res.returncode != 0:
+        raise MysqldError(f"mariadb-install-db failed: {res.stderr[-2000:]}")
+    return True
+
+
+def wsrep_recover(cfg: MysqldConfig, timeout: float = 120) -> RecoveredPosition:
+    """Run ``mariadbd --wsrep-recover`` and parse "Recovered position" from its log."""
+    with tempfile.NamedTemporaryFile("r", suffix=".log", dir="/tmp") as log:
+        _owner(log.name, cfg.user)
+        res = subprocess.run(
+            [cfg.binary, f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
+             "--wsrep-recover", f"--log-error={log.name}"],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+        text = Path(log.name).read_text()
+    if res.returncode != 0:
+        raise MysqldError(f"mariadbd --wsrep-recover exited {res.returncode}: {text[-1500:]}")
+    return parse_recovered_position(text, "mariadbd --wsrep-recover")
+
+
+def start(cfg: MysqldConfig, new_cluster: bool, start_position: str | None) -> subprocess.Popen:
+    """Start mariadbd in the background (its own session) and return the process."""
+    prepare_dirs(cfg)
+    cmd = [cfg.binary, f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
+           f"--pid-file={cfg.pidfile}"]
+    if new_cluster:
+        cmd.append("--wsrep-new-cluster")
+    if start_position:
+        cmd.append(f"--wsrep-start-position={start_position}")
+    log = open(cfg.log, "ab")  # noqa: SIM115 - handed to the child
+    try:
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        log.close()
+
+
+def running_pid(cfg: MysqldConfig) -> int | None:
+    """The pid of a mariadbd serving this datadir (from its pid file), if alive."""
+    try:
+        pid = int(cfg.pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return None
+    return pid if b"mariadbd" in cmdline or b"mysqld" in cmdline else None
+
+
+def stop(pid: int, timeout: float = 60) -> None:
+    """SIGTERM, wait, then SIGKILL."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
+def connect(cfg: MysqldConfig, timeout: float = 2):
+    return pymysql.connect(unix_socket=cfg.socket, user="root", connect_timeout=timeout,
+                           read_timeout=timeout * 3, write_timeout=timeout * 3, autocommit=True)
+
+
+def wsrep_status(cfg: MysqldConfig) -> dict[str, str]:
+    """``SHOW GLOBAL STATUS LIKE 'wsrep%'`` as lower-case names → strings.
+
+    Raises ``pymysql.MySQLError`` when the server does not answer.
+    """
+    with connect(cfg) as conn, conn.cursor() as cur:
+        cur.execute("SHOW GLOBAL STATUS LIKE 'wsrep%%'")
+        return {str(k).lower(): str(v) for k, v in cur.fetchall()}

@@ -1,0 +1,40 @@
+"""The single-writer HAProxy configuration: leader active, others backups in model order."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacksalt.galera import haproxy
+
+MEMBERS = [{"name": "ctl01", "address": "10.0.0.11"}, {"name": "ctl02", "address": "10.0.0.12"},
+           {"name": "ctl03", "address": "10.0.0.13"}]
+
+
+def servers(text):
+    return [line.split()[1:] for line in text.splitlines() if line.strip().startswith("server")]
+
+
+@pytest.mark.parametrize(
+    ("leader", "expected"),
+    [
+        ("ctl01", [["ctl01", "10.0.0.11:3306", "check"],
+                   ["ctl02", "10.0.0.12:3306", "check", "backup"],
+                   ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
+        ("ctl02", [["ctl02", "10.0.0.12:3306", "check"],
+                   ["ctl01", "10.0.0.11:3306", "check", "backup"],
+                   ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
+        (None, [["ctl01", "10.0.0.11:3306", "check"],
+                ["ctl02", "10.0.0.12:3306", "check", "backup"],
+                ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
+        ("gone", [["ctl01", "10.0.0.11:3306", "check"],
+                  ["ctl02", "10.0.0.12:3306", "check", "backup"],
+                  ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
+    ],
+    ids=["leader-first", "leader-second", "no-leader", "unknown-leader"],
+)
+def test_exactly_one_writer(leader, expected):
+    text = haproxy.render(MEMBERS, leader, "0.0.0.0", 13306, 9200, "/run/x.sock")
+    assert servers(text) == expected
+    assert "option httpchk GET /ready" in text
+    assert "on-marked-down shutdown-sessions" in text
+    assert "bind 0.0.0.0:13306" in text
