@@ -122,6 +122,7 @@ def summarize(result) -> tuple[list[str], bool]:
 def apply_states(formulas: str, data: dict) -> None:
     """Write the overlay (0600), run the formulas with salt-call, remove the overlay."""
     fd = os.open(RUNTIME_PILLAR, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # the image's empty file is 0644: tighten before writing secrets
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("#!json\n" + json.dumps(data, sort_keys=True) + "\n")
     started = time.monotonic()

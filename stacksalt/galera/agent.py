@@ -125,8 +125,8 @@ class Agent:
         except pymysql.MySQLError:
             return {}
 
-    def local_facts(self) -> NodeFacts:
-        pid = self.mysqld_pid()
+    def local_facts(self, pid: int | None) -> NodeFacts:
+        """What this member knows about itself, for the mariadbd ``pid`` (None: not running)."""
         now = time.time()
         wsrep = self.wsrep() if pid else {}
         if pid and wsrep.get("wsrep_ready") == "ON":
@@ -134,18 +134,23 @@ class Agent:
                                                          ZERO_UUID).lower(),
                              seqno=int(wsrep.get("wsrep_last_committed", "-1") or -1),
                              seqno_read_at=now, alive=True, wsrep=wsrep)
-        text, state = mysqld.read_grastate(self.cfg.mysqld)
-        if state is None:
-            return NodeFacts(self.cfg.node, seqno_read_at=now)
-        uuid, seqno = state.uuid, state.seqno
-        if seqno < 0 and uuid != ZERO_UUID and not pid:
+        _text, state = mysqld.read_grastate(self.cfg.mysqld)
+        uuid = state.uuid if state else ZERO_UUID
+        seqno = state.seqno if state else -1
+        safe = state.safe_to_bootstrap if state else False
+        # After a crash grastate.dat says seqno -1 (and, on a member that joined by SST, a
+        # zero uuid too): the position is in InnoDB, read it with --wsrep-recover.
+        if seqno < 0 and not pid and mysqld.has_innodb_data(self.cfg.mysqld):
             if self.recovered is None:
-                log.info("grastate.dat has seqno -1: running mariadbd --wsrep-recover")
+                log.info("grastate.dat has no position: running mariadbd --wsrep-recover")
                 pos = mysqld.wsrep_recover(self.cfg.mysqld)
                 self.recovered = (pos.uuid, pos.seqno, time.time())
-            uuid, seqno, now = self.recovered
-        return NodeFacts(self.cfg.node, uuid=uuid, seqno=seqno,
-                         safe_to_bootstrap=state.safe_to_bootstrap, seqno_read_at=now)
+                log.info("recovered position %s:%s", pos.uuid, pos.seqno)
+            # Cached while mariadbd stays down (only this agent starts it, and starting it
+            # clears the cache), so the position is still current: stamp it now.
+            uuid, seqno, _read_at = self.recovered
+        return NodeFacts(self.cfg.node, uuid=uuid, seqno=seqno, safe_to_bootstrap=safe,
+                         seqno_read_at=now)
 
     def etcd_state(self) -> EtcdState:
         s = self.store
@@ -333,8 +338,12 @@ class Agent:
     # -- the loop ------------------------------------------------------------------------------
 
     def step(self) -> Decision:
-        local = self.local_facts()
         pid = self.mysqld_pid()
+        local = self.local_facts(pid)
+        again = self.mysqld_pid()
+        if again != pid:  # it died (or appeared) while we looked: look again
+            pid = again
+            local = self.local_facts(pid)
         if pid and not local.alive:
             return self.not_ready(pid)
         self.not_ready_since = None
@@ -410,7 +419,7 @@ class Agent:
             except EtcdUnavailable as exc:
                 log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s",
                           exc)
-            except mysqld.MysqldError as exc:
+            except (mysqld.MysqldError, ValueError) as exc:
                 log.error("%s", exc)
             time.sleep(self.cfg.poll)
 

@@ -57,6 +57,11 @@ def read_grastate(cfg: MysqldConfig) -> tuple[str | None, GraState | None]:
     return text, parse_grastate(text, str(cfg.grastate))
 
 
+def has_innodb_data(cfg: MysqldConfig) -> bool:
+    """True when the datadir holds an InnoDB system tablespace (a position may be in it)."""
+    return (Path(cfg.datadir) / "ibdata1").exists()
+
+
 def set_safe_to_bootstrap(cfg: MysqldConfig) -> None:
     text = cfg.grastate.read_text()
     new = re.sub(r"(?m)^safe_to_bootstrap:\s*\d+\s*$", "safe_to_bootstrap: 1", text)

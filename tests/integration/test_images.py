@@ -109,7 +109,7 @@ def wait_for(cid: str, command: list[str], timeout: float = 30.0) -> str:
             raise AssertionError(f"container died:\n{logs.stdout}\n{logs.stderr}")
         res = sh("docker", "exec", cid, *command, check=False)
         if res.returncode == 0:
-            return res.stdout
+            return res.stdout + res.stderr  # etcdctl reports health on stderr
         last = res.stderr
         time.sleep(0.5)
     raise AssertionError(f"{' '.join(command)} never succeeded: {last}")

@@ -7,34 +7,17 @@ minions with pre-seeded keys, real etcd), verifies the hosts, then checks idempo
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import testinfra
 
-from stacksalt.cli import main
 from stacksalt.cluster import runtime
 from stacksalt.model.loader import Model
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not shutil.which("docker"), reason="docker not installed"),
-]
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-CLUSTER = "local"
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    main(["down", "--cluster", CLUSTER])
-    code = main(["up", "--cluster", CLUSTER])
-    assert code == 0, "stacksalt up failed: see the output above"
-    topo = runtime.topology(ROOT, CLUSTER)
-    yield topo
-    if code == 0:
-        main(["down", "--cluster", CLUSTER])
 
 
 def host(topo, hostname):

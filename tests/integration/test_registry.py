@@ -15,6 +15,7 @@ import pytest
 from stacksalt import secrets
 from stacksalt.images import build, registry
 from stacksalt.images.cli import main
+from stacksalt.paths import state_dir
 from tests.conftest import copy_project
 
 pytestmark = [
@@ -24,6 +25,8 @@ pytestmark = [
 
 PORT = 5998
 TINY = "stacksalt-test/tiny:1"
+ROOT = Path(__file__).resolve().parents[2]
+STATE = state_dir()  # the shared wheel caches; the registry itself lives in a tmp state
 
 
 def docker(*args, config: Path | None = None, input_text: str | None = None):
@@ -163,3 +166,39 @@ def test_up_again_keeps_the_running_registry(deployment, capsys):
     )
     assert "already running" in capsys.readouterr().out
     assert registry.running_pid(registry.Registry(deployment["state"] / "registry", PORT)) == pid
+
+
+def test_images_build_push_uses_the_deployment_password(deployment):
+    """``images build --push`` logs in with the secret from pillar/<cluster>/secrets.yml."""
+    import base64
+    import json
+    import shutil
+    import urllib.request
+
+    root = deployment["root"]
+    for tree in ("docker-salt", "stacksalt", "_modules", "_states"):
+        shutil.copytree(ROOT / tree, root / tree, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("setup.py", "README.md", "constraints.txt"):
+        shutil.copy2(ROOT / name, root / name)
+    args = ["--root", str(root), "--state", str(STATE), "images", "build", "--namespace"]
+    args += ["stacksalt-test", "--push", "--registry-port", str(PORT), "etcd"]
+    try:
+        assert main(args) == 0
+        reg = registry.Registry(deployment["state"] / "registry", PORT)
+        token = base64.b64encode(f"stacksalt:{deployment['password']}".encode()).decode()
+        request = urllib.request.Request(
+            f"https://{reg.address}/v2/_catalog", headers={"Authorization": f"Basic {token}"}
+        )
+        with urllib.request.urlopen(request, context=registry._ssl_context(reg)) as resp:  # noqa: S310
+            catalog = json.load(resp)["repositories"]
+        assert {"stacksalt-test/salt-base", "stacksalt-test/etcd"} <= set(catalog)
+    finally:
+        res = docker("images", "--format", "{{.Repository}}:{{.Tag}}")
+        refs = [r for r in res.stdout.split() if r.startswith("stacksalt-test/")]
+        refs = [
+            r
+            for r in refs
+            if r.split(":")[0] in ("stacksalt-test/salt-base", "stacksalt-test/etcd")
+        ]
+        if refs:
+            docker("rmi", *refs)
