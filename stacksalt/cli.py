@@ -255,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("down", help="remove the cluster's containers, network and keys")
     p.add_argument("--cluster", default="local")
     p.set_defaults(func=cmd_down)
+
+    from stacksalt.images.cli import register as register_images
+
+    register_images(sub)
     return parser
 
 

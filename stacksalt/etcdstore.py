@@ -23,6 +23,21 @@ class EtcdUnavailable(RuntimeError):
     """No etcd endpoint answered."""
 
 
+class EtcdError(RuntimeError):
+    """etcd answered with an error (e.g. an unknown lease): no failover, the request is wrong."""
+
+
+# Only these mean "this member does not answer, try the next one"; any other error is etcd's
+# answer (an expired lease is "Not Found") and must not be taken for an outage.
+_UNREACHABLE = (
+    requests.RequestException,
+    etcd3gw.exceptions.ConnectionFailedError,
+    etcd3gw.exceptions.ConnectionTimeoutError,
+    etcd3gw.exceptions.InternalServerError,
+    etcd3gw.exceptions.ApiVersionDiscoveryFailedError,
+)
+
+
 def _b64(value: str | bytes) -> str:
     raw = value.encode() if isinstance(value, str) else value
     return base64.b64encode(raw).decode()
@@ -63,9 +78,11 @@ class EtcdStore:
             endpoint = self.endpoints[index]
             try:
                 result = fn(self._client(endpoint))
-            except (requests.RequestException, etcd3gw.exceptions.Etcd3Exception) as exc:
+            except _UNREACHABLE as exc:
                 errors.append(f"{endpoint}: {type(exc).__name__}: {exc}")
                 continue
+            except etcd3gw.exceptions.Etcd3Exception as exc:
+                raise EtcdError(f"{endpoint}: {exc}") from exc
             self._preferred = index
             return result
         raise EtcdUnavailable("no etcd endpoint answered: " + "; ".join(errors))
@@ -115,11 +132,19 @@ class EtcdStore:
 
     def refresh(self, lease: Lease) -> bool:
         """Keep a lease alive; False when it expired (its keys are gone)."""
-        res = self._call(lambda c: c.post(c.get_url("/lease/keepalive"), json={"ID": lease.id}))
+        try:
+            res = self._call(
+                lambda c: c.post(c.get_url("/lease/keepalive"), json={"ID": lease.id}))
+        except EtcdError:
+            return False
         return int(res.get("result", res).get("TTL", 0)) > 0
 
     def revoke(self, lease: Lease) -> None:
-        self._call(lambda c: c.post(c.get_url("/kv/lease/revoke"), json={"ID": lease.id}))
+        """Revoke a lease; one that already expired is fine (its keys are gone already)."""
+        try:
+            self._call(lambda c: c.post(c.get_url("/kv/lease/revoke"), json={"ID": lease.id}))
+        except EtcdError:
+            return
 
     def try_lock(self, name: str, owner: str, ttl: int) -> tuple[bool, str | None, Lease | None]:
         """Take the lock ``name`` for ``owner``; returns (taken, holder, lease).

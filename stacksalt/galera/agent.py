@@ -30,7 +30,7 @@ from pathlib import Path
 import pymysql
 import yaml
 
-from stacksalt.etcdstore import EtcdStore, EtcdUnavailable, Lease
+from stacksalt.etcdstore import EtcdError, EtcdStore, EtcdUnavailable, Lease
 from stacksalt.galera import haproxy, mysqld
 from stacksalt.galera.checker import LivenessFacts, check_liveness, check_readiness
 from stacksalt.galera.decision import (
@@ -419,7 +419,7 @@ class Agent:
             except EtcdUnavailable as exc:
                 log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s",
                           exc)
-            except (mysqld.MysqldError, ValueError) as exc:
+            except (mysqld.MysqldError, EtcdError, ValueError) as exc:
                 log.error("%s", exc)
             time.sleep(self.cfg.poll)
 

@@ -66,3 +66,11 @@ def test_failover_to_a_live_endpoint_and_clear_error(etcd):  # noqa: F811
     assert s.get("k") == "v"
     with pytest.raises(EtcdUnavailable, match="no etcd endpoint answered"):
         EtcdStore([dead], "/t/x", timeout=1).get("k")
+
+
+def test_expired_lease_is_not_an_outage(etcd):  # noqa: F811
+    s = store(etcd)
+    lease = s.grant(2)
+    s.revoke(lease)
+    s.revoke(lease)  # already gone: no error, and certainly not "etcd unreachable"
+    assert s.refresh(lease) is False
