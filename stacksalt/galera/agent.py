@@ -70,6 +70,7 @@ class AgentConfig:
     freshness_window: float = 300.0
     recovery_timeout: float = 900.0
     not_ready_grace: float = 15.0
+    join_abandon: float = 3.0
 
     @classmethod
     def load(cls, path: str) -> AgentConfig:
@@ -236,8 +237,13 @@ class Agent:
 
     # -- actions -------------------------------------------------------------------------------
 
-    def wait_synced(self) -> dict[str, str]:
+    def wait_synced(self, joining: bool) -> dict[str, str]:
+        """Wait until the new server is Synced. A join is abandoned when no other member is
+        live any more for ``join_abandon`` seconds (the cluster it was joining died): the
+        server is stopped so that this member takes part in the recovery instead."""
         deadline = time.monotonic() + self.cfg.start_timeout
+        alone_since = None
+        last_look = 0.0
         while time.monotonic() < deadline:
             if self.child is None or self.child.poll() is not None:
                 code = self.child.returncode if self.child else "?"
@@ -248,8 +254,22 @@ class Agent:
             if status.get("wsrep_local_state_comment") == "Synced" and status.get(
                     "wsrep_ready") == "ON":
                 return status
-            if self.lock_lease is not None:
-                self.store.refresh(self.lock_lease)
+            now = time.monotonic()
+            if now - last_look >= 1.0:
+                last_look = now
+                if self.lock_lease is not None:
+                    self.store.refresh(self.lock_lease)
+                if joining:
+                    others = set(self.store.get_prefix("nodes")) - {self.cfg.node}
+                    alone_since = None if others else (alone_since or now)
+                    if alone_since is not None and now - alone_since >= self.cfg.join_abandon:
+                        log.warning("no live member left to join: stopping mariadbd to take "
+                                    "part in the recovery")
+                        self.child.kill()
+                        self.child.wait(timeout=30)
+                        self.child = None
+                        raise mysqld.MysqldError("join abandoned: the cluster it was joining "
+                                                 "has no live member any more")
             time.sleep(0.2)
         raise mysqld.MysqldError(f"mariadbd not Synced after {self.cfg.start_timeout:.0f} s")
 
@@ -265,7 +285,7 @@ class Agent:
         self.child = mysqld.start(self.cfg.mysqld, new_cluster, position)
         self.recovered = None
         started = time.monotonic()
-        status = self.wait_synced()
+        status = self.wait_synced(joining=not new_cluster)
         log.info("Synced in %.1f s (cluster size %s)", time.monotonic() - started,
                  status.get("wsrep_cluster_size"))
         uuid = status.get("wsrep_cluster_state_uuid", "").lower()

@@ -2,8 +2,9 @@
 
 Backups follow model order, which is also the order in which a new leader is chosen, so
 HAProxy's own failover and the next leader agree. ``on-marked-down shutdown-sessions`` cuts
-clients off a failed writer at once; ``httpchk`` asks the node's checker for readiness
-(RECIPES: ``mysql-check`` alone keeps a Donor/Joined node in service).
+clients off a failed writer at once and ``on-marked-up shutdown-backup-sessions`` moves them
+back when it returns, so there is never more than one writer; ``httpchk`` asks the node's
+checker for readiness (RECIPES: ``mysql-check`` alone keeps a Donor/Joined node in service).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def render(members: list[dict], leader: str | None, bind: str, port: int, check_
         f"    bind {bind}:{port}",
         "    option httpchk GET /ready",
         f"    default-server port {check_port} inter 500ms fall 2 rise 2 "
-        "on-marked-down shutdown-sessions",
+        "on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions",
     ]
     ordered = [m for m in members if m["name"] == writer] + [
         m for m in members if m["name"] != writer]
