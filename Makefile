@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 CLUSTER ?= local
 
-.PHONY: help setup demo test test-unit test-integration lint bench down clean
+.PHONY: help setup demo test test-unit lint bench bench-galera bench-rabbitmq bench-images down
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,6 +35,15 @@ lint: setup  ## ruff, yamllint, salt-lint, shellcheck where installed
 
 bench: setup  ## prints numbers: warm setup, highstate wall time, pillar render p50/p95
 	$(BIN)/python tests/bench/bench_foundation.py --cluster $(CLUSTER)
+
+bench-galera: setup  ## Galera: empty -> Synced, full-outage recovery vs by hand, rows lost, RSS
+	$(BIN)/python tests/bench/bench_galera.py
+
+bench-rabbitmq: setup  ## RabbitMQ (loopback 3-node cluster): formation, failover, throughput
+	$(BIN)/python tests/bench/bench_rabbitmq.py
+
+bench-images: setup  ## docker-salt: cold build, one-formula rebuild ratio, no-op plan+build, sizes
+	$(BIN)/python tests/bench/bench_images.py
 
 down:  ## remove the local cluster
 	$(BIN)/stacksalt down --cluster $(CLUSTER)

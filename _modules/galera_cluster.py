@@ -68,8 +68,7 @@ def grastate(datadir="/var/lib/mysql"):
         raise CommandExecutionError(str(exc)) from exc
     if state is None:
         return None
-    return {"uuid": state.uuid, "seqno": state.seqno,
-            "safe_to_bootstrap": state.safe_to_bootstrap}
+    return {"uuid": state.uuid, "seqno": state.seqno, "safe_to_bootstrap": state.safe_to_bootstrap}
 
 
 def etcd_status(cluster, endpoints):
@@ -166,8 +165,11 @@ def user_state(name, host, password, grants, socket=None):
             have = [row[0] for row in cur.fetchall()]
         password_ok = False
         if exists:
-            cur.execute("SELECT authentication_string = PASSWORD(%s) FROM mysql.user "
-                        "WHERE user=%s AND host=%s", (password, name, host))
+            cur.execute(
+                "SELECT authentication_string = PASSWORD(%s) FROM mysql.user "
+                "WHERE user=%s AND host=%s",
+                (password, name, host),
+            )
             row = cur.fetchone()
             password_ok = bool(row and row[0])
     missing = [g for g in grants if not any(_grant_matches(g, h, name) for h in have)]
@@ -177,8 +179,11 @@ def user_state(name, host, password, grants, socket=None):
 def _grant_matches(wanted, have, user):
     privs, _, target = wanted.partition(" ON ")
     have_upper = have.upper()
-    return (f" ON {target.strip()} TO ".upper() in have_upper
-            and privs.strip().upper() in have_upper and f"`{user}`".upper() in have_upper)
+    return (
+        f" ON {target.strip()} TO ".upper() in have_upper
+        and privs.strip().upper() in have_upper
+        and f"`{user}`".upper() in have_upper
+    )
 
 
 def user_apply(name, host, password, grants, socket=None):
@@ -209,5 +214,3 @@ def is_leader(cluster, node, endpoints):
         return store.get("leader") == node
     except EtcdUnavailable as exc:
         raise CommandExecutionError(str(exc)) from exc
-
-

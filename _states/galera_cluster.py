@@ -38,16 +38,19 @@ def synced(name, size, socket=None, timeout=900, interval=2):
         state = status.get("wsrep_local_state_comment", "not answering")
         cluster = int(status.get("wsrep_cluster_size") or 0)
         ok = state == "Synced" and status.get("wsrep_ready") == "ON" and cluster >= size
-        return ok, f"{state}, wsrep_ready={status.get('wsrep_ready', '-')}, cluster size " \
-                   f"{cluster}/{size}"
+        return (
+            ok,
+            f"{state}, wsrep_ready={status.get('wsrep_ready', '-')}, cluster size {cluster}/{size}",
+        )
 
     ok, what = look()
     if ok:
         ret.update(result=True, comment=f"member Synced: {what}")
         return ret
     if __opts__["test"]:
-        ret.update(result=None, comment=f"member not Synced yet ({what}); the agent will "
-                   "bring it in")
+        ret.update(
+            result=None, comment=f"member not Synced yet ({what}); the agent will bring it in"
+        )
         return ret
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -56,8 +59,10 @@ def synced(name, size, socket=None, timeout=900, interval=2):
         if ok:
             ret.update(result=True, comment=f"member Synced: {what}")
             return ret
-    ret["comment"] = (f"member not Synced after {timeout} s ({what}); read the agent's decision "
-                      "with 'etcdctl get --prefix /galera/' or 'journalctl -u stacksalt-galera'")
+    ret["comment"] = (
+        f"member not Synced after {timeout} s ({what}); read the agent's decision "
+        "with 'etcdctl get --prefix /galera/' or 'journalctl -u stacksalt-galera'"
+    )
     return ret
 
 
@@ -68,8 +73,9 @@ def _leader_only(ret, leader):
     """
     if not leader or __salt__["galera_cluster.is_leader"](**leader):
         return None
-    ret.update(result=True, comment="not the leader: the leader applies it and Galera "
-               "replicates it")
+    ret.update(
+        result=True, comment="not the leader: the leader applies it and Galera replicates it"
+    )
     return ret
 
 
@@ -84,15 +90,21 @@ def database_present(name, socket=None, leader=None):
     if _leader_only(ret, leader):
         return ret
     if __opts__["test"]:
-        ret.update(result=None, comment=f"database {name} would be created",
-                   changes={"database": {"old": None, "new": name}})
+        ret.update(
+            result=None,
+            comment=f"database {name} would be created",
+            changes={"database": {"old": None, "new": name}},
+        )
         return ret
     __salt__["galera_cluster.database_create"](name, socket)
     if not __salt__["galera_cluster.database_exists"](name, socket):
         ret["comment"] = f"database {name} still missing after CREATE DATABASE"
         return ret
-    ret.update(result=True, comment=f"database {name} created",
-               changes={"database": {"old": None, "new": name}})
+    ret.update(
+        result=True,
+        comment=f"database {name} created",
+        changes={"database": {"old": None, "new": name}},
+    )
     return ret
 
 
@@ -116,17 +128,20 @@ def user_present(name, password, host="%", grants=(), socket=None, leader=None):
         return ret
     if _leader_only(ret, leader):
         return ret
-    changes = {"user": f"{name}@{host}", "actions": todo,
-               "grants": look["missing_grants"]}
+    changes = {"user": f"{name}@{host}", "actions": todo, "grants": look["missing_grants"]}
     if __opts__["test"]:
-        ret.update(result=None, comment=f"user {name}@{host} would change: {', '.join(todo)}",
-                   changes=changes)
+        ret.update(
+            result=None,
+            comment=f"user {name}@{host} would change: {', '.join(todo)}",
+            changes=changes,
+        )
         return ret
     __salt__["galera_cluster.user_apply"](name, host, password, grants, socket)
     again = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
     if not again["exists"] or not again["password_ok"] or again["missing_grants"]:
         ret["comment"] = f"user {name}@{host} not as wanted after applying: {again}"
         return ret
-    ret.update(result=True, comment=f"user {name}@{host} updated: {', '.join(todo)}",
-               changes=changes)
+    ret.update(
+        result=True, comment=f"user {name}@{host} updated: {', '.join(todo)}", changes=changes
+    )
     return ret

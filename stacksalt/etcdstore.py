@@ -65,7 +65,9 @@ class EtcdStore:
         if endpoint not in self._clients:
             url = urlparse(endpoint)
             self._clients[endpoint] = etcd3gw.client(
-                host=url.hostname, port=url.port or 2379, protocol=url.scheme or "http",
+                host=url.hostname,
+                port=url.port or 2379,
+                protocol=url.scheme or "http",
                 timeout=self.timeout,
             )
         return self._clients[endpoint]
@@ -109,7 +111,7 @@ class EtcdStore:
         """``{relative name: value}`` for every key under ``prefix/name/``."""
         base = self.key(name).rstrip("/") + "/"
         pairs = self._call(lambda c: c.get_prefix(base))
-        return {meta["key"].decode()[len(base):]: value.decode() for value, meta in pairs}
+        return {meta["key"].decode()[len(base) :]: value.decode() for value, meta in pairs}
 
     def compare_and_put(self, name: str, expected: str | None, value: str) -> bool:
         """Put ``value`` only if the key still holds ``expected`` (``None``: is absent)."""
@@ -117,11 +119,12 @@ class EtcdStore:
         if expected is None:
             compare = {"key": key, "result": "EQUAL", "target": "CREATE", "create_revision": 0}
         else:
-            compare = {"key": key, "result": "EQUAL", "target": "VALUE",
-                       "value": _b64(expected)}
-        txn = {"compare": [compare],
-               "success": [{"request_put": {"key": key, "value": _b64(value)}}],
-               "failure": []}
+            compare = {"key": key, "result": "EQUAL", "target": "VALUE", "value": _b64(expected)}
+        txn = {
+            "compare": [compare],
+            "success": [{"request_put": {"key": key, "value": _b64(value)}}],
+            "failure": [],
+        }
         return bool(self._call(lambda c: c.transaction(txn)).get("succeeded"))
 
     # -- leases and the lock ------------------------------------------------------------------
@@ -133,8 +136,7 @@ class EtcdStore:
     def refresh(self, lease: Lease) -> bool:
         """Keep a lease alive; False when it expired (its keys are gone)."""
         try:
-            res = self._call(
-                lambda c: c.post(c.get_url("/lease/keepalive"), json={"ID": lease.id}))
+            res = self._call(lambda c: c.post(c.get_url("/lease/keepalive"), json={"ID": lease.id}))
         except EtcdError:
             return False
         return int(res.get("result", res).get("TTL", 0)) > 0

@@ -131,10 +131,14 @@ class Agent:
         now = time.time()
         wsrep = self.wsrep() if pid else {}
         if pid and wsrep.get("wsrep_ready") == "ON":
-            return NodeFacts(self.cfg.node, uuid=wsrep.get("wsrep_cluster_state_uuid",
-                                                         ZERO_UUID).lower(),
-                             seqno=int(wsrep.get("wsrep_last_committed", "-1") or -1),
-                             seqno_read_at=now, alive=True, wsrep=wsrep)
+            return NodeFacts(
+                self.cfg.node,
+                uuid=wsrep.get("wsrep_cluster_state_uuid", ZERO_UUID).lower(),
+                seqno=int(wsrep.get("wsrep_last_committed", "-1") or -1),
+                seqno_read_at=now,
+                alive=True,
+                wsrep=wsrep,
+            )
         _text, state = mysqld.read_grastate(self.cfg.mysqld)
         uuid = state.uuid if state else ZERO_UUID
         seqno = state.seqno if state else -1
@@ -150,8 +154,9 @@ class Agent:
             # Cached while mariadbd stays down (only this agent starts it, and starting it
             # clears the cache), so the position is still current: stamp it now.
             uuid, seqno, _read_at = self.recovered
-        return NodeFacts(self.cfg.node, uuid=uuid, seqno=seqno, safe_to_bootstrap=safe,
-                         seqno_read_at=now)
+        return NodeFacts(
+            self.cfg.node, uuid=uuid, seqno=seqno, safe_to_bootstrap=safe, seqno_read_at=now
+        )
 
     def etcd_state(self) -> EtcdState:
         s = self.store
@@ -248,11 +253,14 @@ class Agent:
             if self.child is None or self.child.poll() is not None:
                 code = self.child.returncode if self.child else "?"
                 self.child = None
-                raise mysqld.MysqldError(f"mariadbd exited with {code} while starting; see "
-                                         f"{self.cfg.mysqld.log}")
+                raise mysqld.MysqldError(
+                    f"mariadbd exited with {code} while starting; see {self.cfg.mysqld.log}"
+                )
             status = self.wsrep()
-            if status.get("wsrep_local_state_comment") == "Synced" and status.get(
-                    "wsrep_ready") == "ON":
+            if (
+                status.get("wsrep_local_state_comment") == "Synced"
+                and status.get("wsrep_ready") == "ON"
+            ):
                 return status
             now = time.monotonic()
             if now - last_look >= 1.0:
@@ -263,13 +271,16 @@ class Agent:
                     others = set(self.store.get_prefix("nodes")) - {self.cfg.node}
                     alone_since = None if others else (alone_since or now)
                     if alone_since is not None and now - alone_since >= self.cfg.join_abandon:
-                        log.warning("no live member left to join: stopping mariadbd to take "
-                                    "part in the recovery")
+                        log.warning(
+                            "no live member left to join: stopping mariadbd to take "
+                            "part in the recovery"
+                        )
                         self.child.kill()
                         self.child.wait(timeout=30)
                         self.child = None
-                        raise mysqld.MysqldError("join abandoned: the cluster it was joining "
-                                                 "has no live member any more")
+                        raise mysqld.MysqldError(
+                            "join abandoned: the cluster it was joining has no live member any more"
+                        )
             time.sleep(0.2)
         raise mysqld.MysqldError(f"mariadbd not Synced after {self.cfg.start_timeout:.0f} s")
 
@@ -280,14 +291,20 @@ class Agent:
         if decision.action is Action.BOOTSTRAP_NEW_CLUSTER:
             mysqld.ensure_datadir(self.cfg.mysqld)
         position = local.position if local.has_data else None
-        log.info("starting mariadbd (%s%s)", "new cluster" if new_cluster else "join",
-                 f", start position {position}" if position else "")
+        log.info(
+            "starting mariadbd (%s%s)",
+            "new cluster" if new_cluster else "join",
+            f", start position {position}" if position else "",
+        )
         self.child = mysqld.start(self.cfg.mysqld, new_cluster, position)
         self.recovered = None
         started = time.monotonic()
         status = self.wait_synced(joining=not new_cluster)
-        log.info("Synced in %.1f s (cluster size %s)", time.monotonic() - started,
-                 status.get("wsrep_cluster_size"))
+        log.info(
+            "Synced in %.1f s (cluster size %s)",
+            time.monotonic() - started,
+            status.get("wsrep_cluster_size"),
+        )
         uuid = status.get("wsrep_cluster_state_uuid", "").lower()
         if new_cluster:
             # Never overwrite a stored uuid: a second cluster must be fenced, not adopted.
@@ -296,15 +313,19 @@ class Agent:
                 if stored != uuid:
                     raise mysqld.MysqldError(
                         f"bootstrapped cluster {uuid} but etcd already holds uuid {stored}; "
-                        "this node will be fenced")
+                        "this node will be fenced"
+                    )
             self.store.put("leader", self.cfg.node)
         self.register()
         self.set_state(decision.new_state)
 
     def publish_seqno(self, local: NodeFacts) -> None:
         now = time.time()
-        if self.store.get("state") == str(ClusterState.RECOVERY) and not self.store.get(
-                "recovery_started_at") and not self.store.get_prefix("queue"):
+        if (
+            self.store.get("state") == str(ClusterState.RECOVERY)
+            and not self.store.get("recovery_started_at")
+            and not self.store.get_prefix("queue")
+        ):
             self.store.compare_and_put("recovery_started_at", None, str(now))
         self.store.put(f"queue/{self.cfg.node}", str(now))
         record = local.to_record()
@@ -343,13 +364,23 @@ class Agent:
         run = Path(self.cfg.runtime_dir)
         run.mkdir(parents=True, exist_ok=True)
         conf = run / "galera-haproxy.cfg"
-        conf.write_text(haproxy.render(self.cfg.members, leader, self.cfg.haproxy_bind,
-                                       self.cfg.haproxy_port, self.cfg.check_port,
-                                       str(run / "galera-haproxy.sock")))
+        conf.write_text(
+            haproxy.render(
+                self.cfg.members,
+                leader,
+                self.cfg.haproxy_bind,
+                self.cfg.haproxy_port,
+                self.cfg.check_port,
+                str(run / "galera-haproxy.sock"),
+            )
+        )
         if self.haproxy is None or self.haproxy.poll() is not None:
             self.haproxy = subprocess.Popen(
                 [self.cfg.haproxy_binary, "-W", "-db", "-f", str(conf)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         else:
             self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the config
         log.info("haproxy writer -> %s", leader or self.cfg.members[0]["name"])
@@ -376,9 +407,14 @@ class Agent:
                 # Read again under the lock: the previous holder may have bootstrapped or
                 # joined (and changed state) between our first read and taking the lock.
                 etcd = replace(self.etcd_state(), lock_holder=self.cfg.node)
-        decision = decide(self.cfg.cluster_config, etcd, local, now=time.time(),
-                          freshness_window=self.cfg.freshness_window,
-                          recovery_timeout=self.cfg.recovery_timeout)
+        decision = decide(
+            self.cfg.cluster_config,
+            etcd,
+            local,
+            now=time.time(),
+            freshness_window=self.cfg.freshness_window,
+            recovery_timeout=self.cfg.recovery_timeout,
+        )
         self.write_status(decision)
         action = decision.action
         if action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP):
@@ -416,16 +452,22 @@ class Agent:
         waited = now - self.not_ready_since
         comment = self.wsrep().get("wsrep_local_state_comment", "no answer")
         if waited > self.cfg.not_ready_grace and not _sst_running():
-            decision = Decision(Action.WAIT, f"node {self.cfg.node}: mariadbd (pid {pid}) not "
-                                f"ready for {waited:.0f} s ({comment}); stopping it to rejoin "
-                                "through the cluster state")
+            decision = Decision(
+                Action.WAIT,
+                f"node {self.cfg.node}: mariadbd (pid {pid}) not "
+                f"ready for {waited:.0f} s ({comment}); stopping it to rejoin "
+                "through the cluster state",
+            )
             self.write_status(decision)
             mysqld.stop(pid)
             self.child = None
             self.not_ready_since = None
             return decision
-        decision = Decision(Action.WAIT, f"node {self.cfg.node}: mariadbd (pid {pid}) running "
-                            f"but not ready ({comment}) for {waited:.0f} s")
+        decision = Decision(
+            Action.WAIT,
+            f"node {self.cfg.node}: mariadbd (pid {pid}) running "
+            f"but not ready ({comment}) for {waited:.0f} s",
+        )
         self.write_status(decision)
         self.update_haproxy(self.store.get("leader"))
         return decision
@@ -437,8 +479,7 @@ class Agent:
             try:
                 self.step()
             except EtcdUnavailable as exc:
-                log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s",
-                          exc)
+                log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s", exc)
             except (mysqld.MysqldError, EtcdError, ValueError) as exc:
                 log.error("%s", exc)
             time.sleep(self.cfg.poll)
@@ -479,8 +520,12 @@ def _sst_running() -> bool:
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                cmdlines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(
-                    b"\0", b" ").decode(errors="replace"))
+                cmdlines.append(
+                    Path(f"/proc/{pid}/cmdline")
+                    .read_bytes()
+                    .replace(b"\0", b" ")
+                    .decode(errors="replace")
+                )
             except OSError:
                 continue
     return sst_in_progress(cmdlines)

@@ -10,8 +10,14 @@ checker for readiness (RECIPES: ``mysql-check`` alone keeps a Donor/Joined node 
 from __future__ import annotations
 
 
-def render(members: list[dict], leader: str | None, bind: str, port: int, check_port: int,
-           stats_socket: str) -> str:
+def render(
+    members: list[dict],
+    leader: str | None,
+    bind: str,
+    port: int,
+    check_port: int,
+    stats_socket: str,
+) -> str:
     """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
     (then the first member is the writer)."""
     names = [m["name"] for m in members]
@@ -33,7 +39,8 @@ def render(members: list[dict], leader: str | None, bind: str, port: int, check_
         "on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions",
     ]
     ordered = [m for m in members if m["name"] == writer] + [
-        m for m in members if m["name"] != writer]
+        m for m in members if m["name"] != writer
+    ]
     for m in ordered:
         backup = "" if m["name"] == writer else " backup"
         lines.append(f"    server {m['name']} {m['address']}:3306 check{backup}")

@@ -76,8 +76,11 @@ def _owner(path: str, user: str) -> None:
 
 
 def prepare_dirs(cfg: MysqldConfig) -> None:
-    for path in (os.path.dirname(cfg.socket), os.path.dirname(cfg.log),
-                 os.path.join(os.path.dirname(cfg.log), "sst")):
+    for path in (
+        os.path.dirname(cfg.socket),
+        os.path.dirname(cfg.log),
+        os.path.join(os.path.dirname(cfg.log), "sst"),
+    ):
         os.makedirs(path, exist_ok=True)
         _owner(path, cfg.user)
 
@@ -89,9 +92,17 @@ def ensure_datadir(cfg: MysqldConfig) -> bool:
     os.makedirs(cfg.datadir, exist_ok=True)
     _owner(cfg.datadir, cfg.user)
     res = subprocess.run(
-        ["mariadb-install-db", f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
-         f"--datadir={cfg.datadir}", "--skip-test-db", "--auth-root-authentication-method=socket"],
-        capture_output=True, text=True, check=False,
+        [
+            "mariadb-install-db",
+            f"--defaults-file={cfg.defaults_file}",
+            f"--user={cfg.user}",
+            f"--datadir={cfg.datadir}",
+            "--skip-test-db",
+            "--auth-root-authentication-method=socket",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if res.returncode != 0:
         raise MysqldError(f"mariadb-install-db failed: {res.stderr[-2000:]}")
@@ -103,9 +114,17 @@ def wsrep_recover(cfg: MysqldConfig, timeout: float = 120) -> RecoveredPosition:
     with tempfile.NamedTemporaryFile("r", suffix=".log", dir="/tmp") as log:
         _owner(log.name, cfg.user)
         res = subprocess.run(
-            [cfg.binary, f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
-             "--wsrep-recover", f"--log-error={log.name}"],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            [
+                cfg.binary,
+                f"--defaults-file={cfg.defaults_file}",
+                f"--user={cfg.user}",
+                "--wsrep-recover",
+                f"--log-error={log.name}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
         text = Path(log.name).read_text()
     if res.returncode != 0:
@@ -116,16 +135,19 @@ def wsrep_recover(cfg: MysqldConfig, timeout: float = 120) -> RecoveredPosition:
 def start(cfg: MysqldConfig, new_cluster: bool, start_position: str | None) -> subprocess.Popen:
     """Start mariadbd in the background (its own session) and return the process."""
     prepare_dirs(cfg)
-    cmd = [cfg.binary, f"--defaults-file={cfg.defaults_file}", f"--user={cfg.user}",
-           f"--pid-file={cfg.pidfile}"]
+    cmd = [
+        cfg.binary,
+        f"--defaults-file={cfg.defaults_file}",
+        f"--user={cfg.user}",
+        f"--pid-file={cfg.pidfile}",
+    ]
     if new_cluster:
         cmd.append("--wsrep-new-cluster")
     if start_position:
         cmd.append(f"--wsrep-start-position={start_position}")
     log = open(cfg.log, "ab")  # noqa: SIM115 - handed to the child
     try:
-        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     finally:
         log.close()
 
@@ -168,8 +190,14 @@ def stop(pid: int, timeout: float = 60) -> None:
 
 
 def connect(cfg: MysqldConfig, timeout: float = 2):
-    return pymysql.connect(unix_socket=cfg.socket, user="root", connect_timeout=timeout,
-                           read_timeout=timeout * 3, write_timeout=timeout * 3, autocommit=True)
+    return pymysql.connect(
+        unix_socket=cfg.socket,
+        user="root",
+        connect_timeout=timeout,
+        read_timeout=timeout * 3,
+        write_timeout=timeout * 3,
+        autocommit=True,
+    )
 
 
 def wsrep_status(cfg: MysqldConfig) -> dict[str, str]:

@@ -127,7 +127,8 @@ def render_problems(model: Model, node: str, parsed: dict[Path, dict], root: Pat
         return model.pillar(node), []
     except ClassNotFound as exc:
         refs = _referencing_files(parsed, exc.name, root) or [
-            _rel(str(exc.uri).replace("yaml_fs://", ""), root)]
+            _rel(str(exc.uri).replace("yaml_fs://", ""), root)
+        ]
         hint = ""
         if exc.name.endswith(".secrets"):
             cluster = exc.name.split(".")[1] if exc.name.count(".") >= 2 else "CLUSTER"

@@ -31,8 +31,14 @@ SYNC_TIMEOUT = 300
 
 
 def dexec(node: str, cmd: str, stdin: str | None = None, check: bool = True) -> str:
-    res = subprocess.run(["docker", "exec", "-i", f"stacksalt-local-{node}", "bash", "-c", cmd],
-                         input=stdin, capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(
+        ["docker", "exec", "-i", f"stacksalt-local-{node}", "bash", "-c", cmd],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if check and res.returncode != 0:
         raise AssertionError(f"{node}: {cmd!r} exited {res.returncode}: {res.stderr[-1500:]}")
     return res.stdout
@@ -70,8 +76,11 @@ def wait_for(what: str, predicate, timeout: float = SYNC_TIMEOUT, interval: floa
 def all_synced(size: int = 3) -> bool:
     for node in CTL:
         w = wsrep(node)
-        if (w.get("wsrep_local_state_comment") != "Synced" or w.get("wsrep_ready") != "ON"
-                or int(w.get("wsrep_cluster_size", 0)) != size):
+        if (
+            w.get("wsrep_local_state_comment") != "Synced"
+            or w.get("wsrep_ready") != "ON"
+            or int(w.get("wsrep_cluster_size", 0)) != size
+        ):
             return False
     return True
 
@@ -105,9 +114,17 @@ class Writer(threading.Thread):
         self.halt = threading.Event()
 
     def connect(self):
-        return pymysql.connect(host=WRITER_HOST, port=WRITER_PORT, user="stacksalt_writer",
-                               password=self.password, database="writes_test", autocommit=True,
-                               connect_timeout=2, read_timeout=5, write_timeout=5)
+        return pymysql.connect(
+            host=WRITER_HOST,
+            port=WRITER_PORT,
+            user="stacksalt_writer",
+            password=self.password,
+            database="writes_test",
+            autocommit=True,
+            connect_timeout=2,
+            read_timeout=5,
+            write_timeout=5,
+        )
 
     def run(self):
         conn = None
@@ -133,8 +150,11 @@ class Writer(threading.Thread):
 
     def wait_more(self, n: int, timeout: float = SYNC_TIMEOUT) -> None:
         target = len(self.acked) + n
-        wait_for(f"{n} more acknowledged writes (errors: {self.errors}, last: "
-                 f"{self.last_error or '-'})", lambda: len(self.acked) >= target, timeout)
+        wait_for(
+            f"{n} more acknowledged writes (errors: {self.errors}, last: {self.last_error or '-'})",
+            lambda: len(self.acked) >= target,
+            timeout,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +162,13 @@ def db(cluster):
     wait_synced()
     password = secrets.token_urlsafe(18)
     leader = store().get("leader")
-    sql(leader, "CREATE DATABASE IF NOT EXISTS writes_test;"
+    sql(
+        leader,
+        "CREATE DATABASE IF NOT EXISTS writes_test;"
         "CREATE TABLE IF NOT EXISTS writes_test.t (id INT PRIMARY KEY, via VARCHAR(32));"
         f"CREATE OR REPLACE USER 'stacksalt_writer'@'%' IDENTIFIED BY '{password}';"
-        "GRANT ALL ON writes_test.* TO 'stacksalt_writer'@'%';")
+        "GRANT ALL ON writes_test.* TO 'stacksalt_writer'@'%';",
+    )
     Writer.next_id = int(sql(leader, "SELECT COALESCE(MAX(id), 0) FROM writes_test.t;")) + 1
     return password
 
@@ -212,8 +235,11 @@ def test_kill9_one_member_during_writes(db, victim):
         kill9(node)
         killed_at = len(w.acked)
         if victim == "leader":
-            new = wait_for("a new leader", lambda: (s.get("leader") not in (None, leader))
-                           and s.get("leader"), timeout=60)
+            new = wait_for(
+                "a new leader",
+                lambda: (s.get("leader") not in (None, leader)) and s.get("leader"),
+                timeout=60,
+            )
         w.wait_more(50)
         wait_synced()
         w.wait_more(20)
@@ -247,8 +273,11 @@ def test_member_alone_with_newer_rows_is_chosen_after_full_outage(db):
     others = [n for n in CTL if n != survivor]
     for node in others:
         agent(node, "stop")
-    wait_for(f"{survivor} alone", lambda: int(wsrep(survivor).get("wsrep_cluster_size", 0)) == 1,
-             timeout=60)
+    wait_for(
+        f"{survivor} alone",
+        lambda: int(wsrep(survivor).get("wsrep_cluster_size", 0)) == 1,
+        timeout=60,
+    )
     with writing(db) as w:
         w.wait_more(50)
         kill9(survivor)
@@ -266,8 +295,10 @@ def test_member_alone_with_newer_rows_is_chosen_after_full_outage(db):
 
 
 def _set_force(node: str, value: str) -> None:
-    dexec(node, f"sed -i 's/^force_bootstrap: .*/force_bootstrap: {value}/' "
-          "/etc/stacksalt/galera.yaml")
+    dexec(
+        node,
+        f"sed -i 's/^force_bootstrap: .*/force_bootstrap: {value}/' /etc/stacksalt/galera.yaml",
+    )
 
 
 def test_force_bootstrap_picks_the_named_member(db, cluster):
@@ -298,11 +329,15 @@ def test_member_with_foreign_uuid_is_fenced(db):
     leader = s.get("leader")
     node = next(n for n in CTL if n != leader)
     agent(node, "stop")
-    dexec(node, "sed -i 's/^uuid:.*/uuid:    0badc0de-0000-11f1-8000-000000000001/' "
-          "/var/lib/mysql/grastate.dat")
+    dexec(
+        node,
+        "sed -i 's/^uuid:.*/uuid:    0badc0de-0000-11f1-8000-000000000001/' "
+        "/var/lib/mysql/grastate.dat",
+    )
     agent(node, "start")
-    decision = wait_for("the fence", lambda: status(node).get("action") == "FENCE"
-                        and status(node), timeout=60)
+    decision = wait_for(
+        "the fence", lambda: status(node).get("action") == "FENCE" and status(node), timeout=60
+    )
     assert "split brain" in decision["reason"]
     assert dexec(node, "pgrep -x mariadbd", check=False).strip() == ""
     assert ready(node) == 503

@@ -6,8 +6,11 @@ import pytest
 
 from stacksalt.galera import haproxy
 
-MEMBERS = [{"name": "ctl01", "address": "10.0.0.11"}, {"name": "ctl02", "address": "10.0.0.12"},
-           {"name": "ctl03", "address": "10.0.0.13"}]
+MEMBERS = [
+    {"name": "ctl01", "address": "10.0.0.11"},
+    {"name": "ctl02", "address": "10.0.0.12"},
+    {"name": "ctl03", "address": "10.0.0.13"},
+]
 
 
 def servers(text):
@@ -17,18 +20,38 @@ def servers(text):
 @pytest.mark.parametrize(
     ("leader", "expected"),
     [
-        ("ctl01", [["ctl01", "10.0.0.11:3306", "check"],
-                   ["ctl02", "10.0.0.12:3306", "check", "backup"],
-                   ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
-        ("ctl02", [["ctl02", "10.0.0.12:3306", "check"],
-                   ["ctl01", "10.0.0.11:3306", "check", "backup"],
-                   ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
-        (None, [["ctl01", "10.0.0.11:3306", "check"],
+        (
+            "ctl01",
+            [
+                ["ctl01", "10.0.0.11:3306", "check"],
                 ["ctl02", "10.0.0.12:3306", "check", "backup"],
-                ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
-        ("gone", [["ctl01", "10.0.0.11:3306", "check"],
-                  ["ctl02", "10.0.0.12:3306", "check", "backup"],
-                  ["ctl03", "10.0.0.13:3306", "check", "backup"]]),
+                ["ctl03", "10.0.0.13:3306", "check", "backup"],
+            ],
+        ),
+        (
+            "ctl02",
+            [
+                ["ctl02", "10.0.0.12:3306", "check"],
+                ["ctl01", "10.0.0.11:3306", "check", "backup"],
+                ["ctl03", "10.0.0.13:3306", "check", "backup"],
+            ],
+        ),
+        (
+            None,
+            [
+                ["ctl01", "10.0.0.11:3306", "check"],
+                ["ctl02", "10.0.0.12:3306", "check", "backup"],
+                ["ctl03", "10.0.0.13:3306", "check", "backup"],
+            ],
+        ),
+        (
+            "gone",
+            [
+                ["ctl01", "10.0.0.11:3306", "check"],
+                ["ctl02", "10.0.0.12:3306", "check", "backup"],
+                ["ctl03", "10.0.0.13:3306", "check", "backup"],
+            ],
+        ),
     ],
     ids=["leader-first", "leader-second", "no-leader", "unknown-leader"],
 )

@@ -59,3 +59,13 @@ def test_cli_check_exits_nonzero_and_up_refuses(project, path, capsys, tmp_path)
     assert main(["--root", str(project), "--state", str(state), "up", "--cluster", cluster]) == 1
     assert "nothing was started" in capsys.readouterr().err
     assert not (state / "clusters").exists()
+
+
+def test_even_galera_size_is_a_warning_not_an_error(project, capsys):
+    path = project / "formulas/galera/metadata/service/server/cluster.yml"
+    path.write_text(path.read_text().replace("      cluster_size: 3\n", "      cluster_size: 2\n"))
+    problems, pillars = check(project, "local")
+    assert problems and all(p.level == "warning" for p in problems)
+    assert "cluster_size 2 is even" in "\n".join(str(p) for p in problems)
+    assert main(["--root", str(project), "model", "check", "--cluster", "local"]) == 0
+    assert "warning: pillar galera:server: cluster_size 2 is even" in capsys.readouterr().err

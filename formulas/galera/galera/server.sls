@@ -7,7 +7,9 @@ galera-server-packages-installed:
 
 {#- mariadbd is run by the stacksalt Galera agent, which decides how it starts
     (bootstrap, join, recovery); the distribution's units stay off and masked, including
-    socket activation, which would start a second server on the agent's first connection. #}
+    socket activation, which would start a second server on the agent's first connection.
+    In an image (noservices) there is no init to start them, nor one to mask them with. #}
+{%- if not grains.get('noservices', False) %}
 galera-server-distro-units-dead:
   service.dead:
     - names: {{ server.distro_units | yaml }}
@@ -20,6 +22,7 @@ galera-server-distro-units-masked:
     - names: {{ server.distro_units | yaml }}
     - require:
       - service: galera-server-distro-units-dead
+{%- endif %}
 
 galera-server-config-file-managed:
   file.managed:
