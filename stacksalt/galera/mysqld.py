@@ -111,6 +111,9 @@ def ensure_datadir(cfg: MysqldConfig) -> bool:
 
 def wsrep_recover(cfg: MysqldConfig, timeout: float = 120) -> RecoveredPosition:
     """Run ``mariadbd --wsrep-recover`` and parse "Recovered position" from its log."""
+    # mariadbd opens its socket before it recovers: without the socket's folder (a fresh
+    # container, or a host whose /run/mysqld no unit or tmpfiles.d created) it aborts first.
+    prepare_dirs(cfg)
     with tempfile.NamedTemporaryFile("r", suffix=".log", dir="/tmp") as log:
         _owner(log.name, cfg.user)
         res = subprocess.run(

@@ -29,6 +29,7 @@ from tests.integration.test_local_galera import (  # noqa: E402
     Writer,
     all_synced,
     dexec,
+    prepare_writer,
     sql,
     store,
     wait_for,
@@ -46,20 +47,6 @@ def wait_synced(timeout: float = 600) -> float:
     t0 = time.monotonic()
     wait_for("3 Synced members", all_synced, timeout=timeout, interval=0.1)
     return time.monotonic() - t0
-
-
-def writer_setup() -> str:
-    password = "bench-" + str(time.time_ns())
-    leader = store().get("leader")
-    sql(
-        leader,
-        "CREATE DATABASE IF NOT EXISTS writes_test;"
-        "CREATE TABLE IF NOT EXISTS writes_test.t (id INT PRIMARY KEY, via VARCHAR(32));"
-        f"CREATE OR REPLACE USER 'stacksalt_writer'@'%' IDENTIFIED BY '{password}';"
-        "GRANT ALL ON writes_test.* TO 'stacksalt_writer'@'%';",
-    )
-    Writer.next_id = int(sql(leader, "SELECT COALESCE(MAX(id), 0) FROM writes_test.t;")) + 1
-    return password
 
 
 def lost_rows(acked: list[int]) -> int:
@@ -184,7 +171,7 @@ def main() -> int:
     wait_synced()
 
     line("empty -> 3 Synced (agents, no operator)", f"{empty_to_synced():.1f} s")
-    password = writer_setup()
+    password = prepare_writer()
     auto, acked, lost = automatic_recovery(password)
     line("full outage (kill -9 x3) -> 3 Synced, automatic", f"{auto:.1f} s")
     line("acknowledged rows / lost", f"{acked} / {lost}")

@@ -64,3 +64,23 @@ def salt_call(conf_dir: Path, *args: str, minion_id: str = "render-test") -> dic
             f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
         )
     return json.loads(res.stdout)["local"]
+
+
+def load_salt(tmp: Path, test: bool, pillar: dict | None = None):
+    """Salt's real loader with masterless minion opts: ``(funcs, states)``, with stacksalt's
+    modules found through the ``salt.loader`` entry point."""
+    import salt.config
+    import salt.loader
+
+    opts = salt.config.minion_config(None)
+    opts.update(
+        file_client="local",
+        test=test,
+        cachedir=str(tmp / "cache"),
+        grains={"id": "functional", "os": "Debian", "os_family": "Debian", "kernel": "Linux"},
+        id="functional",
+        pillar=pillar or {},
+    )
+    utils = salt.loader.utils(opts)
+    funcs = salt.loader.minion_mods(opts, utils=utils)
+    return funcs, salt.loader.states(opts, funcs, utils, salt.loader.serializers(opts))

@@ -12,8 +12,8 @@ import time
 import urllib.request
 
 import pytest
-import salt.config
-import salt.loader
+
+from .saltcall import load_salt
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("etcd"), reason="etcd-server not installed (make setup installs it)"
@@ -71,17 +71,7 @@ def etcd(tmp_path_factory):
 
 @pytest.fixture(params=(False, True), ids=("apply", "test-mode"))
 def loaded(request, tmp_path):
-    opts = salt.config.minion_config(None)
-    opts.update(
-        file_client="local",
-        test=request.param,
-        cachedir=str(tmp_path / "cache"),
-        grains={"id": "functional", "os": "Debian", "os_family": "Debian", "kernel": "Linux"},
-        id="functional",
-    )
-    utils = salt.loader.utils(opts)
-    funcs = salt.loader.minion_mods(opts, utils=utils)
-    states = salt.loader.states(opts, funcs, utils, salt.loader.serializers(opts))
+    funcs, states = load_salt(tmp_path, request.param)
     return request.param, funcs, states
 
 

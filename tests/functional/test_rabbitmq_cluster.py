@@ -18,10 +18,9 @@ import sys
 import time
 
 import pytest
-import salt.config
-import salt.loader
 
 from .rabbitmq_nodes import HAS_RABBITMQ, LoopbackCluster
+from .saltcall import load_salt
 
 pytestmark = pytest.mark.skipif(
     not HAS_RABBITMQ,
@@ -60,21 +59,7 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaders(tmp_path_factory):
-    out = {}
-    for test in (True, False):
-        opts = salt.config.minion_config(None)
-        opts.update(
-            file_client="local",
-            test=test,
-            cachedir=str(tmp_path_factory.mktemp("cache")),
-            grains={"id": "functional", "os": "Debian", "os_family": "Debian", "kernel": "Linux"},
-            id="functional",
-        )
-        utils = salt.loader.utils(opts)
-        funcs = salt.loader.minion_mods(opts, utils=utils)
-        states = salt.loader.states(opts, funcs, utils, salt.loader.serializers(opts))
-        out[test] = (funcs, states)
-    return out
+    return {test: load_salt(tmp_path_factory.mktemp("salt"), test) for test in (True, False)}
 
 
 @pytest.fixture(params=(True, False), ids=("test-mode", "apply"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-import salt.config
-import salt.loader
+
+from .saltcall import load_salt
 
 GOOD = {
     "rpc": {
@@ -57,20 +57,8 @@ BAD = {
 
 @pytest.fixture(params=(False, True), ids=("apply", "test-mode"))
 def states(request, tmp_path):
-    opts = salt.config.minion_config(None)
-    opts.update(
-        file_client="local",
-        test=request.param,
-        cachedir=str(tmp_path / "cache"),
-        grains={"id": "functional", "os": "Debian", "os_family": "Debian", "kernel": "Linux"},
-        id="functional",
-        pillar={
-            "rabbitmq": {"server": {"hostname": "ctl01", "instances": BAD["missing cookie"][0]}}
-        },
-    )
-    utils = salt.loader.utils(opts)
-    funcs = salt.loader.minion_mods(opts, utils=utils)
-    return salt.loader.states(opts, funcs, utils, salt.loader.serializers(opts))
+    pillar = {"rabbitmq": {"server": {"hostname": "ctl01", "instances": BAD["missing cookie"][0]}}}
+    return load_salt(tmp_path, request.param, pillar)[1]
 
 
 def test_valid_pillar_passes(states):

@@ -171,7 +171,7 @@ def test_no_secret_in_any_layer_history_or_config(tree, tmp_path):
     values = scan.deployment_secrets(ROOT)
     # a fresh value too, so the scan has something to look for on a machine without pillar/
     values["sentinel"] = "sentinel-0f8e2c41d9b7"
-    for name in ("salt-base", "etcd", "memcached", "haproxy"):
+    for name in ("salt-base", "etcd", "memcached", "haproxy", "galera"):
         image = ref(tree, name)
         history = sh("docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image)
         assert "password" not in history.stdout.lower()
@@ -359,6 +359,7 @@ def test_exact_rebuilds(tree, capsys):
         "etcd": "up to date",
         "haproxy": "up to date",
         "memcached": "build",
+        "galera": "up to date",
     }
     assert steps["memcached"]["reasons"] == [
         "formula memcached: memcached/files/memcached.conf.jinja changed"
@@ -371,8 +372,8 @@ def test_exact_rebuilds(tree, capsys):
     after = current_plan(tree, capsys)
     assert {s["action"] for s in after.values()} == {"up to date"}
     assert after["memcached"]["tag"] != before["memcached"]
-    assert {n: after[n]["tag"] for n in ("salt-base", "etcd", "haproxy")} == {
-        n: before[n] for n in ("salt-base", "etcd", "haproxy")
+    assert {n: after[n]["tag"] for n in ("salt-base", "etcd", "haproxy", "galera")} == {
+        n: before[n] for n in ("salt-base", "etcd", "haproxy", "galera")
     }
     rendered = sh(
         "docker",
@@ -395,7 +396,7 @@ def test_exact_rebuilds(tree, capsys):
     capsys.readouterr()
     assert images_cli(tree, "build", "--namespace", NS, "--workers", "2") == 0
     out = capsys.readouterr().out
-    assert "4 built" in out
+    assert "5 built" in out
     assert {s["action"] for s in current_plan(tree, capsys).values()} == {"up to date"}
 
 
@@ -437,7 +438,8 @@ def test_plan_since_a_git_ref(tree, capsys):
             "formula etcd: etcd/files/etcd.default.jinja changed since HEAD"
         ]
         # the others are built here with the same inputs: nothing to do
-        assert {steps[n]["action"] for n in ("salt-base", "memcached", "haproxy")} == {"up to date"}
+        others = ("salt-base", "memcached", "haproxy", "galera")
+        assert {steps[n]["action"] for n in others} == {"up to date"}
     finally:
         template.write_text(original)
         (tree / "formulas" / "etcd" / "tests" / "pillar" / "extra.sls").unlink()

@@ -157,9 +157,9 @@ class Writer(threading.Thread):
         )
 
 
-@pytest.fixture(scope="module")
-def db(cluster):
-    wait_synced()
+def prepare_writer() -> str:
+    """Create the writer's database, table and account on the leader; ids continue after the
+    table's highest. Returns the account's password (sent on stdin, never on argv)."""
     password = secrets.token_urlsafe(18)
     leader = store().get("leader")
     sql(
@@ -171,6 +171,12 @@ def db(cluster):
     )
     Writer.next_id = int(sql(leader, "SELECT COALESCE(MAX(id), 0) FROM writes_test.t;")) + 1
     return password
+
+
+@pytest.fixture(scope="module")
+def db(cluster):
+    wait_synced()
+    return prepare_writer()
 
 
 @contextlib.contextmanager

@@ -82,6 +82,52 @@ def test_build_pillar_fits_the_formula_schema_and_holds_no_secret(name):
             assert str(value) not in text
 
 
+def _resolve(value, params: dict):
+    """``${_param:x}`` references replaced as reclass does (a whole-value reference keeps
+    the referenced value's type)."""
+    if isinstance(value, dict):
+        return {k: _resolve(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, params) for v in value]
+    if isinstance(value, str) and value.startswith("${_param:") and value.endswith("}"):
+        return params[value[len("${_param:") : -1]]
+    return value
+
+
+def test_galera_image_applies_the_container_role():
+    """The galera image's build pillar is the container class with placeholders: same
+    Python for the agent, same packages (installed in the image's package layer too), and
+    the class resolves to a pillar the formula's schema accepts."""
+    path = ROOT / "formulas" / "galera" / "metadata" / "service" / "server" / "container.yml"
+    cls = yaml.safe_load(path.read_text())["parameters"]["galera"]["server"]
+    image = IMAGES["images"]["galera"]
+    pillar = image["pillar"]["galera"]["server"]
+    assert pillar["agent_python"] == cls["agent_python"] == image["command"][0]
+    assert pillar["pkgs"] == cls["pkgs"] == image["packages"]
+    assert image["command"][1:] == [
+        "-m",
+        "stacksalt.galera.agent",
+        "--config",
+        "/etc/stacksalt/galera.yaml",
+    ]
+    member = {"name": "galera1", "address": "10.0.0.11"}
+    params = {
+        "cluster_name": "lab",
+        "linux_system_name": "galera1",
+        "single_address": "10.0.0.11",
+        "galera_members": [member],
+        "galera_cluster_size": 1,
+        "galera_sst_method": "mariabackup",
+        "galera_etcd_endpoints": ["http://10.0.0.2:2379"],
+    }
+    schema = yaml.safe_load((ROOT / "formulas" / "galera" / "schema.yaml").read_text())
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    resolved = {"server": _resolve(cls, params)}
+    assert [e.message for e in validator.iter_errors(resolved)] == []
+
+
 def test_formula_change_touches_only_that_formulas_inputs(tmp_path):
     """The hashed formula files are the state tree only, keyed by path in the formula."""
     files = context.formula_files(ROOT, "etcd")
