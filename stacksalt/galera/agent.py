@@ -64,13 +64,14 @@ class AgentConfig:
     haproxy_binary: str = "/usr/sbin/haproxy"
     runtime_dir: str = "/run/stacksalt"
     poll: float = 1.0
+    fast_poll: float = 0.2
     node_ttl: int = 5
     lock_ttl: int = 60
     start_timeout: float = 600.0
     freshness_window: float = 300.0
     recovery_timeout: float = 900.0
     not_ready_grace: float = 15.0
-    join_abandon: float = 3.0
+    join_abandon: float = 1.0
 
     @classmethod
     def load(cls, path: str) -> AgentConfig:
@@ -476,13 +477,17 @@ class Agent:
         Path(self.cfg.runtime_dir).mkdir(parents=True, exist_ok=True)
         serve_checks(self)
         while not self.stopping:
+            decision = None
             try:
-                self.step()
+                decision = self.step()
             except EtcdUnavailable as exc:
                 log.error("etcd unreachable, deciding nothing (no bootstrap without etcd): %s", exc)
             except (mysqld.MysqldError, EtcdError, ValueError) as exc:
                 log.error("%s", exc)
-            time.sleep(self.cfg.poll)
+            # A member that is steady looks once a poll; one that is recovering, waiting for a
+            # lock or a peer, looks often: each stage of a recovery waits for the next look.
+            steady = decision is not None and decision.action is Action.KEEP_RUNNING
+            time.sleep(self.cfg.poll if steady else self.cfg.fast_poll)
 
     def shutdown(self, *_args) -> None:
         self.stopping = True

@@ -1,0 +1,66 @@
+"""The agent's guard rails that need no database: without etcd it decides nothing."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+
+from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+from stacksalt.galera import mysqld
+from stacksalt.galera.agent import Agent, AgentConfig
+
+
+def _dead_endpoint() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+@pytest.fixture
+def agent(tmp_path):
+    members = [{"name": f"n{i}", "address": f"10.0.0.{i}"} for i in (1, 2, 3)]
+    cfg = AgentConfig(
+        cluster="t",
+        node="n1",
+        address="10.0.0.1",
+        members=members,
+        etcd_endpoints=[_dead_endpoint()],
+        mysqld=mysqld.MysqldConfig(
+            datadir=str(tmp_path / "data"), socket=str(tmp_path / "mysqld.sock")
+        ),
+        runtime_dir=str(tmp_path / "run"),
+        haproxy_enabled=False,
+    )
+    return Agent(cfg, EtcdStore(cfg.etcd_endpoints, "/galera/t", timeout=0.5))
+
+
+def test_no_etcd_means_no_bootstrap(agent):
+    with pytest.raises(EtcdUnavailable, match="no etcd endpoint answered"):
+        agent.step()
+    assert agent.child is None  # nothing was started
+    assert agent.lock_lease is None
+
+
+def test_run_loop_reports_it_clearly(agent, caplog, monkeypatch):
+    calls = []
+
+    def one_step():
+        calls.append(1)
+        agent.stopping = True
+        raise EtcdUnavailable("no etcd endpoint answered: http://127.0.0.1:1: refused")
+
+    monkeypatch.setattr(agent, "step", one_step)
+    monkeypatch.setattr("stacksalt.galera.agent.serve_checks", lambda _agent: None)
+    with caplog.at_level(logging.ERROR, logger="stacksalt.galera.agent"):
+        agent.run()
+    assert calls == [1]
+    assert "etcd unreachable, deciding nothing (no bootstrap without etcd)" in caplog.text
+
+
+def test_config_file_errors_name_the_file(tmp_path):
+    path = tmp_path / "galera.yaml"
+    path.write_text("cluster: t\nnode: n1\n")
+    with pytest.raises(SystemExit, match=f"{path}: bad galera agent config"):
+        AgentConfig.load(str(path))
