@@ -30,7 +30,7 @@ NEEDLES = {"local/keystone_password": b"s3cret-value-1234"}
             ["private key"],
         ),
         # code that only names the PEM header is not a key
-        (b'HEADER = "-----BEGIN PRIVATE KEY-----"\n', []),
+        (b'HEADER = "-----BEGIN ' + b'PRIVATE KEY-----"\n', []),
         (b"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n", []),
     ],
 )
