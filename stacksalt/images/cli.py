@@ -8,7 +8,6 @@ them on their own.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -327,17 +326,10 @@ def register(subparsers) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stacksalt.paths import project_root, state_dir
+    """``python -m stacksalt.images.cli`` is ``stacksalt``: the same parser and defaults."""
+    from stacksalt.cli import main as stacksalt_main
 
-    parser = argparse.ArgumentParser(prog="stacksalt")
-    parser.add_argument("--root", type=Path, default=None)
-    parser.add_argument("--state", type=Path, default=None)
-    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    args = parser.parse_args(argv)
-    args.root = (args.root or project_root()).resolve()
-    args.state = (args.state or state_dir()).resolve()
-    return args.func(args)
-
+    return stacksalt_main(argv)
 
 if __name__ == "__main__":
     sys.exit(main())

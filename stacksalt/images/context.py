@@ -35,6 +35,21 @@ class ImagesError(RuntimeError):
     pass
 
 
+BUILD_TREES = ("formulas", "docker-salt", "stacksalt", "_modules", "_states")
+BUILD_FILES = ("setup.py", "README.md", "constraints.txt")
+
+
+def snapshot(root: Path, dest: Path) -> Path:
+    """Copy the files image builds read from ``root`` to ``dest`` (never secrets.yml), so
+    that a build or test is not disturbed by edits to the checkout meanwhile."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "secrets.yml")
+    for tree in BUILD_TREES:
+        shutil.copytree(root / tree, dest / tree, ignore=ignore, symlinks=True)
+    for name in BUILD_FILES:
+        shutil.copy2(root / name, dest / name)
+    return dest
+
+
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

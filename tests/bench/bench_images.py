@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from stacksalt.images import build  # noqa: E402
 from stacksalt.images.cli import main as images_main  # noqa: E402
 from stacksalt.images.context import Project  # noqa: E402
+from stacksalt.images.context import snapshot as context_snapshot  # noqa: E402
 from stacksalt.images.plan import resolve  # noqa: E402
 from stacksalt.paths import state_dir  # noqa: E402
 
@@ -38,12 +38,7 @@ def line(name: str, value: str) -> None:
 
 
 def snapshot(dest: Path) -> Path:
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "secrets.yml")
-    for tree in ("formulas", "docker-salt", "stacksalt", "_modules", "_states"):
-        shutil.copytree(ROOT / tree, dest / tree, ignore=ignore, symlinks=True)
-    for name in ("setup.py", "README.md", "constraints.txt"):
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
+    return context_snapshot(ROOT, dest)
 
 
 def timed(root: Path, *args: str, quiet: bool = True) -> tuple[float, int]:

@@ -15,7 +15,6 @@ network ``stacksalt-gtest``; containers, network and images are removed at the e
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from stacksalt.images import build
 from stacksalt.images import plan as plan_mod
 from stacksalt.images.cli import main
 from stacksalt.images.context import Project
+from stacksalt.images.context import snapshot as context_snapshot
 from stacksalt.paths import state_dir
 
 pytestmark = [
@@ -66,13 +66,7 @@ def cleanup() -> None:
 
 
 def snapshot(dest: Path) -> Path:
-    """The files the images are built from, copied (others may edit the checkout)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "secrets.yml")
-    for tree in ("formulas", "docker-salt", "stacksalt", "_modules", "_states"):
-        shutil.copytree(ROOT / tree, dest / tree, ignore=ignore, symlinks=True)
-    for name in ("setup.py", "README.md", "constraints.txt"):
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
+    return context_snapshot(ROOT, dest)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from stacksalt.images import build, scan
 from stacksalt.images import plan as plan_mod
 from stacksalt.images.cli import main
 from stacksalt.images.context import Project
+from stacksalt.images.context import snapshot as context_snapshot
 from stacksalt.paths import state_dir
 
 pytestmark = [
@@ -37,13 +38,7 @@ SUBNET = "10.231.77.0/24"
 
 
 def snapshot(dest: Path) -> Path:
-    """The files images are built from (and the model, for secrets), copied."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "secrets.yml")
-    for tree in ("formulas", "docker-salt", "stacksalt", "_modules", "_states"):
-        shutil.copytree(ROOT / tree, dest / tree, ignore=ignore, symlinks=True)
-    for name in ("setup.py", "README.md", "constraints.txt"):
-        shutil.copy2(ROOT / name, dest / name)
-    return dest
+    return context_snapshot(ROOT, dest)
 
 
 def sh(*args: str, check: bool = True, input_text: str | None = None):

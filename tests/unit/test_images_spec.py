@@ -328,3 +328,16 @@ def test_dockerfile_command_prints_the_generated_text(capsys):
 
     assert main(["--root", str(ROOT), "images", "dockerfile", "etcd"]) == 0
     assert capsys.readouterr().out == (GOLDEN / "Dockerfile.etcd").read_text()
+
+
+def test_snapshot_copies_build_inputs_but_never_secrets(tmp_path):
+    from stacksalt.images.context import BUILD_FILES, BUILD_TREES, snapshot
+
+    root = Path(__file__).resolve().parents[2]
+    dest = snapshot(root, tmp_path / "tree")
+    for tree in BUILD_TREES:
+        assert (dest / tree).is_dir()
+    for name in BUILD_FILES:
+        assert (dest / name).read_bytes() == (root / name).read_bytes()
+    assert not list(dest.rglob("secrets.yml"))
+    assert not list(dest.rglob("__pycache__"))
