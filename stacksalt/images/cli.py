@@ -331,5 +331,6 @@ def main(argv: list[str] | None = None) -> int:
 
     return stacksalt_main(argv)
 
+
 if __name__ == "__main__":
     sys.exit(main())
