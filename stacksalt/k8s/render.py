@@ -48,6 +48,7 @@ from stacksalt.k8s.dsl import (
     port_from_section,
     validate_definition,
 )
+from stacksalt.k8s.formula_files import RenderedFile
 from stacksalt.k8s.ingress import (
     IngressError,
     domains_list,
@@ -127,12 +128,15 @@ def render(
     images: Mapping[str, Any],
     ingress: Mapping[str, Any] | None = None,
     options: RenderOptions = RenderOptions(),
+    config_files: Mapping[str, Sequence[RenderedFile]] | None = None,
 ) -> RenderResult:
     """Render every object of ``topology.namespace``.
 
     ``definitions`` maps definition names to ``ServiceDefinition`` (or raw documents, which are
     validated here); ``configs`` is the merged global config; ``ingress`` defaults to
-    ``configs["ingress"]``.
+    ``configs["ingress"]``; ``config_files`` maps instance names to the config files their
+    formula rendered (``formula_files.render_files``): a ConfigMap ``<svc>-files`` (a Secret
+    ``<svc>-files-secret`` for secret ones) mounted file by file at their paths.
     """
     ns = topology.namespace
     defs = _definitions(definitions)
@@ -150,7 +154,7 @@ def render(
         },
         *waiter_rbac(ns),
     ]
-    ctx = _Context(topology, defs, images, options)
+    ctx = _Context(topology, defs, images, options, config_files=dict(config_files or {}))
     if images.get("username") and images.get("password"):
         objects.append(_registry_secret(images, ns))
         ctx.pull_secrets = [{"name": REGISTRY_SECRET}]
@@ -274,6 +278,7 @@ class _Context:
     nodes_config: Mapping[str, str] = field(default_factory=dict)
     nodes_secret: Mapping[str, str] = field(default_factory=dict)
     tls_secret: str | None = None
+    config_files: Mapping[str, Sequence[RenderedFile]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ per instance
 
@@ -300,10 +305,15 @@ class _Context:
         secret_data = {"secret-config.yaml": _b64(_yaml(secret))}
         nodes = topo.service_nodes.get(name, ())
         node_keys = [f"{n}.yaml" for n in nodes]
+        files = list(self.config_files.get(name, ()))
+        public_files = {f.name: f.content for f in files if not f.secret}
+        secret_files = {f.name: _b64(f.content) for f in files if f.secret}
         config_hash = sha256_of(
             {
                 "config": cm_data,
                 "secret": secret_data,
+                "files": public_files,
+                "files-secret": secret_files,
                 "nodes": {k: self.nodes_config.get(k) for k in node_keys},
                 "nodes-secret": {k: self.nodes_secret.get(k) for k in node_keys},
             }
@@ -312,11 +322,18 @@ class _Context:
             _config_map(f"{name}-config", ns, cm_data, "config"),
             _secret(f"{name}-secret", ns, secret_data, "config"),
         ]
+        if public_files:
+            objects.append(_config_map(f"{name}-files", ns, public_files, "config"))
+        if secret_files:
+            objects.append(_secret(f"{name}-files-secret", ns, secret_files, "config"))
         objects.extend(self._services(name, definition, ports))
         replicas, replica_warnings = effective_replicas(topo, name, definition.kind)
         warnings.extend(replica_warnings)
-        objects.append(self._workload(name, definition, ports, replicas, config_hash))
-        objects.extend(self._jobs(name, definition))
+        workloads = [self._workload(name, definition, ports, replicas, config_hash)]
+        workloads += self._jobs(name, definition)
+        for obj in workloads:
+            _mount_files(obj["spec"]["template"]["spec"], name, files)
+        objects.extend(workloads)
         if ing["enabled"]:
             for port in ports:
                 if port.ingress:
@@ -601,6 +618,29 @@ class _Context:
                 }
             )
         return out
+
+
+def _mount_files(pod: dict[str, Any], name: str, files: Sequence[RenderedFile]) -> None:
+    """Mount each formula-rendered file at its path (subPath) in every container of ``pod``."""
+    if not files:
+        return
+    sources = (
+        (False, "stacksalt-files", {"configMap": {"name": f"{name}-files"}}),
+        (True, "stacksalt-files-secret", {"secret": {"secretName": f"{name}-files-secret"}}),
+    )
+    for secret, volume, source in sources:
+        chosen = sorted((f for f in files if f.secret == secret), key=lambda f: f.name)
+        if not chosen:
+            continue
+        ref = copy.deepcopy(source)
+        if secret:
+            ref["secret"]["defaultMode"] = 0o400
+        pod["volumes"].append({"name": volume, **ref})
+        for container in pod["containers"]:
+            container["volumeMounts"].extend(
+                {"name": volume, "mountPath": f.path, "subPath": f.name, "readOnly": True}
+                for f in chosen
+            )
 
 
 def _file_dict(key: str, f) -> dict[str, Any]:

@@ -1,0 +1,4 @@
+include:
+{%- if pillar.ccp is defined and pillar.ccp.control is defined %}
+  - ccp.control
+{%- endif %}
