@@ -70,7 +70,9 @@ def config_valid(name, instances=None, hostname=None, services=None, pillar_key=
             - pillar_key: "rabbitmq:server"
     """
     if pillar_key:
-        server = __salt__["pillar.get"](pillar_key, {}) or {}
+        # Salt 3008 masks pillar values read by modules unless asked for them plainly; the
+        # values stay inside this function (the comment names keys, never values).
+        server = __salt__["pillar.get"](pillar_key, {}, unmask=True) or {}
         instances = server.get("instances", {})
         hostname = server.get("hostname", "")
         services = server.get("services")
