@@ -12,8 +12,9 @@
    noservices True (set in /etc/salt/minion): the formulas render the config, start nothing.
    Only a per-state summary is printed (never the changes: they may hold secrets); the
    overlay file is removed afterwards.
-3. Loads $STACKSALT_ENV_FILE (KEY=VALUE lines, e.g. /etc/default/etcd) into the environment,
-   drops to $STACKSALT_USER when set, and execs the daemon given as CMD: the daemon becomes
+3. Reads $STACKSALT_ENV_FILE (KEY=VALUE lines, e.g. /etc/default/etcd), drops to
+   $STACKSALT_USER when set, loads the file's variables into the environment (they win over
+   the user's HOME), and execs the daemon given as CMD: the daemon becomes
    PID 1 and gets the container's signals. No supervisor.
 
 Set STACKSALT_SKIP_STATES=1 to exec the command without applying the formulas.
@@ -179,11 +180,13 @@ def main(argv: list[str]) -> int:
         if formulas and os.environ.get("STACKSALT_SKIP_STATES") != "1":
             apply_states(formulas, overlay(dict(os.environ)))
         env_file = os.environ.get("STACKSALT_ENV_FILE", "")
-        if env_file:
-            os.environ.update(parse_env_file(Path(env_file).read_text(encoding="utf-8")))
+        env = parse_env_file(Path(env_file).read_text(encoding="utf-8")) if env_file else {}
         user = os.environ.get("STACKSALT_USER", "")
         if user and os.getuid() == 0:
             drop_privileges(user)
+        # After the drop: the env file's HOME (e.g. RabbitMQ's, holding the Erlang cookie)
+        # wins over the user's home directory.
+        os.environ.update(env)
     except (EntrypointError, OSError, KeyError) as exc:
         log(str(exc))
         return 1

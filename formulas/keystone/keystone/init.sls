@@ -1,0 +1,4 @@
+include:
+{%- if pillar.keystone is defined and pillar.keystone.server is defined %}
+  - keystone.server
+{%- endif %}

@@ -1,0 +1,8 @@
+{%- from tpldir.split('/')[0] ~ "/map.jinja" import server with context %}
+{%- if server.enabled %}
+include:
+  - .install
+  - .config
+  - .bootstrap
+  - .service
+{%- endif %}
