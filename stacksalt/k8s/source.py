@@ -56,11 +56,15 @@ def load_control(root: Path, cluster: str) -> tuple[str, dict[str, Any]]:
 def docker_salt_tags(root: Path, state: Path) -> tuple[dict[str, str] | None, str | None]:
     """The content tags of the docker-salt images (as ``stacksalt images plan`` computes
     them), or (None, why) when they cannot be computed here (no base image, no wheels)."""
+    from stacksalt.cluster.image import docker_id
     from stacksalt.images import plan
     from stacksalt.images.context import ImagesError, Project
 
     try:
         project = Project.load(root, state)
+        for image in project.images.images:
+            if image.base and not docker_id(image.base):
+                return None, f"base image {image.base} is missing (run 'make setup')"
         resolved = plan.resolve(project.gather(None, lambda _msg: None))
     except (ImagesError, OSError, RuntimeError) as exc:
         return None, str(exc)

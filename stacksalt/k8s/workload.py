@@ -25,7 +25,6 @@ from stacksalt.k8s.formula_files import FormulaFilesError, RenderedFile, render_
 from stacksalt.k8s.ingress import domains_list, ingress_config
 from stacksalt.k8s.render import RenderError, RenderOptions, render
 from stacksalt.k8s.topology import Topology, TopologyError, resolve_topology
-from stacksalt.k8s.validate import Problem, validate_objects
 
 WAITER_IMAGE = "kubectl"
 OPTION_KEYS = ("dependency_timeout", "poll_interval", "job_backoff_limit")
@@ -50,7 +49,7 @@ class Build:
     objects: list[dict[str, Any]]
     node_labels: dict[str, dict[str, str]]
     warnings: list[str]
-    problems: list[Problem]
+    problems: list[Any]  # validate.Problem
     namespace: str
     domains: list[str] = field(default_factory=list)
 
@@ -203,6 +202,8 @@ def build(
 ) -> Build:
     """Render (and validate) the environment. Raises WorkloadError when it cannot render;
     validation problems are returned in ``Build.problems`` (nothing may be applied then)."""
+    from stacksalt.k8s.validate import validate_objects  # loads the schema library
+
     parsed = parse(control, nodes)
     files = formula_files(control, parsed, formula_roots)
     configs = _mapping(control, "configs")

@@ -112,7 +112,22 @@ def _rabbitmq(node: str, pillar: dict) -> list:
     return [_problem(node, f"pillar rabbitmq:server:instances: {p}") for p in problems]
 
 
-CHECKS = (_etcd, _hosts, _galera, _rabbitmq)
+def _ccp(node: str, pillar: dict) -> list:
+    """The Kubernetes workload: definitions (DSL version first) and topology; the topology's
+    warnings (patterns matching only as a prefix, overridden configs) are warnings here."""
+    from stacksalt.k8s.workload import WorkloadError, parse
+
+    control = (pillar.get("ccp") or {}).get("control")
+    if not control or not control.get("enabled"):
+        return []
+    try:
+        parsed = parse(control)
+    except WorkloadError as exc:
+        return [_problem(node, f"pillar ccp:control: {p}") for p in exc.problems]
+    return [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
+
+
+CHECKS = (_etcd, _hosts, _galera, _rabbitmq, _ccp)
 
 
 def semantic_checks(node: str, pillar: dict) -> list:
