@@ -21,7 +21,7 @@ state trees, Salt's ``file_roots``).
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -101,16 +101,20 @@ def entries(roots: Sequence[Path | str], formula: str, role: str) -> list[Entry]
     return out
 
 
-def _environment(roots: Sequence[Path | str]) -> jinja2.Environment:
+@functools.lru_cache(maxsize=8)
+def _environment(roots: tuple[str, ...]) -> jinja2.Environment:
+    """A Jinja environment with Salt's own template extensions and filters (``yaml``,
+    ``json``, ``zip``, ``unique``...), so the formulas' templates render as under Salt."""
+    from salt.utils.decorators.jinja import JinjaFilter
+    from salt.utils.jinja import SerializerExtension
+
     env = jinja2.Environment(  # noqa: S701 - config files, not HTML
-        loader=jinja2.FileSystemLoader([str(r) for r in roots]),
+        loader=jinja2.FileSystemLoader(list(roots)),
         undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", SerializerExtension],
         keep_trailing_newline=True,
     )
-    # the serializing filters Salt's Jinja offers and the formulas use
-    env.filters["yaml"] = lambda v: yaml.safe_dump(v, default_flow_style=True).strip()
-    env.filters["json"] = lambda v: json.dumps(v, sort_keys=True)
+    env.filters.update(JinjaFilter.salt_jinja_filters)
     return env
 
 
@@ -128,7 +132,7 @@ def render_files(
 ) -> list[RenderedFile]:
     """Render every file of ``formula``/``role`` with ``cfg`` = defaults + ``pillar``."""
     cfg = deep_merge(defaults(roots, formula, role), pillar)
-    env = _environment(roots)
+    env = _environment(tuple(str(r) for r in roots))
     out = []
     for entry in entries(roots, formula, role):
         try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stacksalt.k8s.common import deep_merge
 from stacksalt.k8s.dsl import DefinitionError, ServiceDefinition, validate_definition
 from stacksalt.k8s.formula_files import FormulaFilesError, RenderedFile, render_files
 from stacksalt.k8s.ingress import domains_list, ingress_config
@@ -154,6 +155,8 @@ def formula_files(
     """Per instance, the files its definition's formula renders from the instance's configs."""
     wanted = _mapping(control, "config_files")
     configs = _mapping(control, "configs")
+    secret_configs = _mapping(control, "secret_configs")
+    secret_values = _leaf_strings(secret_configs)
     out: dict[str, list[RenderedFile]] = {}
     problems = []
     for name, inst in sorted(parsed.topology.instances.items()):
@@ -169,13 +172,33 @@ def formula_files(
                 f"{inst.service_def} (the {formula} formula's pillar)"
             )
             continue
+        # credentials for the templates come from secret_configs.<formula>.<role> only
+        secret = (secret_configs.get(formula) or {}).get(role) or {}
         try:
-            out[name] = render_files(roots, formula, role, pillar)
+            rendered = render_files(roots, formula, role, deep_merge(pillar, secret))
         except FormulaFilesError as exc:
             problems.append(f"service '{name}': config_files.{inst.service_def}: {exc}")
+            continue
+        for f in rendered:
+            leaked = [v for v in secret_values if not f.secret and v in f.content]
+            if leaked:
+                problems.append(
+                    f"service '{name}': config_files.{inst.service_def}: {f.name} holds a "
+                    f"value of secret_configs but is not a secret file of formula {formula!r}"
+                )
+        out[name] = rendered
     if problems:
         raise WorkloadError(problems)
     return out
+
+
+def _leaf_strings(tree: Any) -> list[str]:
+    """Every string value (of 4+ characters) of a tree: what must never reach a ConfigMap."""
+    if isinstance(tree, Mapping):
+        return [v for value in tree.values() for v in _leaf_strings(value)]
+    if isinstance(tree, list):
+        return [v for value in tree for v in _leaf_strings(value)]
+    return [tree] if isinstance(tree, str) and len(tree) >= 4 else []
 
 
 def options_of(control: Mapping[str, Any]) -> RenderOptions:
