@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from stacksalt.k8s.apply_plan import KIND_ORDER
-from stacksalt.k8s.common import ENVIRONMENT_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE
 
 FIELD_MANAGER = "stacksalt"
 API_VERSIONS = {
@@ -93,9 +92,9 @@ class Cluster:
     # ------------------------------------------------------------------ reading
 
     def live_objects(self, namespace: str, environment: str) -> list[dict[str, Any]]:
-        """Every object of the kinds stacksalt renders that carries this environment's labels
-        (plus the namespace itself, whoever owns it)."""
-        selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{ENVIRONMENT_LABEL}={environment}"
+        """Every object of the kinds stacksalt renders in ``namespace`` (and the namespace),
+        whoever owns them: the plan must see an unmanaged object in the way (a conflict,
+        never adopted) and prunes only this environment's own (``apply_plan.owner_of``)."""
         out = []
         ns = self.get("Namespace", "", namespace)
         if ns is not None:
@@ -106,9 +105,7 @@ class Cluster:
             if kind == "Namespace":
                 continue
             res = self._resource(kind)
-            listed = self._call(
-                f"list {kind} in {namespace}", res.get, namespace=namespace, label_selector=selector
-            )
+            listed = self._call(f"list {kind} in {namespace}", res.get, namespace=namespace)
             for item in listed.to_dict().get("items", []):
                 item.setdefault("apiVersion", API_VERSIONS[kind])
                 item.setdefault("kind", kind)
