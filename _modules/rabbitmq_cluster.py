@@ -18,8 +18,11 @@ are not logged.
 """
 
 import json
+import logging
 import os
+import re
 import socket
+import time
 
 from salt.exceptions import CommandExecutionError
 
@@ -33,6 +36,9 @@ except ImportError:  # pragma: no cover - depends on the minion's environment
     HAS_STACKSALT = False
 
 __virtualname__ = "rabbitmq_cluster"
+
+log = logging.getLogger(__name__)
+_NODE_RE = re.compile(r"[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+")
 
 DEFAULT_RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
 # Reads the cluster membership a stopped app keeps in cluster_nodes.config; cluster_status
@@ -309,6 +315,79 @@ def join(node, members, cluster_name, env=None):
     plan = plan_join(node, members, cluster_name, env)
     plan["done"] = run_steps(plan["steps"], env)
     return plan
+
+
+def data_members(mnesia_dir):
+    """
+    Return the nodes a (stopped) node's data directory says it is clustered with, read from
+    ``<mnesia_dir>/cluster_nodes.config``; ``[]`` when there is no such file.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl03 rabbitmq_cluster.data_members /var/lib/rabbitmq/main/mnesia/rabbit@ctl03
+    """
+    path = os.path.join(mnesia_dir, "cluster_nodes.config")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise CommandExecutionError(f"cannot read {path}: {exc}") from exc
+    seen = []
+    for found in _NODE_RE.findall(text):
+        if found not in seen:
+            seen.append(found)
+    return seen
+
+
+def stale_data(node, members, mnesia_dir, env=None):
+    """
+    Return ``{"reason", "data_members"}``: ``reason`` says why the stopped ``node``'s data
+    must be set aside before it can boot (the running cluster forgot it), or is ``None``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl03 rabbitmq_cluster.stale_data rabbit@ctl03 \
+            '[rabbit@ctl01, rabbit@ctl02, rabbit@ctl03]' /var/lib/rabbitmq/main/mnesia/rabbit@ctl03
+    """
+    mates = data_members(mnesia_dir)
+    peers = {}
+    for member in list(members) + mates:
+        if member == node or member in peers:
+            continue
+        view = peer_view(member, env)
+        if view is not None:
+            peers[member] = logic.PeerView(
+                view["cluster_name"], tuple(view["cluster_members"]), tuple(view["running_nodes"])
+            )
+    reason = logic.forgotten_while_stopped(node, mates, peers)
+    return {"reason": reason, "data_members": mates}
+
+
+def set_aside(path):
+    """
+    Rename a data directory to ``<path>.forgotten-<UTC time>`` (nothing is deleted) and
+    return the new path.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl03 rabbitmq_cluster.set_aside /var/lib/rabbitmq/main/mnesia/rabbit@ctl03
+    """
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = f"{path}.forgotten-{stamp}"
+    try:
+        os.rename(path, target)
+    except OSError as exc:
+        raise CommandExecutionError(f"cannot move {path} aside: {exc}") from exc
+    log.warning("rabbitmq: moved the stale data directory %s to %s", path, target)
+    return target
 
 
 def forget(forget_node, node=None, env=None):

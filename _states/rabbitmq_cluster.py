@@ -121,6 +121,51 @@ def _predicted(plan, cluster_name):
     return {"cluster_name": cluster_name, "members": sorted(members)}
 
 
+def data_consistent(name, members, mnesia_dir, service, env=None):
+    """
+    Before a member starts: when its service is not running and its data says it is
+    clustered with running peers that forgot it (scale down, then back up), stop the
+    crash-looping service and move the data directory aside (renamed, never deleted), so
+    that it starts blank and :func:`joined` joins it. Otherwise nothing to do.
+
+    .. code-block:: yaml
+
+        rabbitmq-server-main-data-consistent:
+          rabbitmq_cluster.data_consistent:
+            - name: rabbit@ctl03
+            - members: [rabbit@ctl01, rabbit@ctl02, rabbit@ctl03]
+            - mnesia_dir: /var/lib/rabbitmq/main/mnesia/rabbit@ctl03
+            - service: rabbitmq-server@main
+            - env: {HOME: /var/lib/rabbitmq/main}
+    """
+    ret = _ret(name)
+    try:
+        if __salt__["service.status"](service):
+            ret.update(result=True, comment=f"{service} runs: its data is in use")
+            return ret
+        found = __salt__["rabbitmq_cluster.stale_data"](name, list(members), mnesia_dir, env=env)
+    except CommandExecutionError as exc:
+        ret["comment"] = f"cannot check {name}'s data: {exc}"
+        return ret
+    if not found["reason"]:
+        ret.update(result=True, comment=f"{name}: data consistent with the running members")
+        return ret
+    change = {"old": mnesia_dir, "new": f"{mnesia_dir}.forgotten-<time>"}
+    if __opts__["test"]:
+        ret.update(
+            result=None, comment=f"would move the data aside: {found['reason']}", changes=change
+        )
+        return ret
+    try:
+        __salt__["service.stop"](service)
+        change["new"] = __salt__["rabbitmq_cluster.set_aside"](mnesia_dir)
+    except CommandExecutionError as exc:
+        ret["comment"] = f"{found['reason']}; moving the data aside failed: {exc}"
+        return ret
+    ret.update(result=True, changes=change, comment=f"moved the data aside: {found['reason']}")
+    return ret
+
+
 def joined(name, members, cluster_name, env=None, timeout=300, interval=3):
     """
     Ensure node ``name`` is a member of cluster ``cluster_name`` with the model's

@@ -39,6 +39,7 @@ __all__ = [
     "PeerView",
     "Step",
     "decide",
+    "forgotten_while_stopped",
     "rabbitmqctl_steps",
 ]
 
@@ -414,3 +415,36 @@ def rabbitmqctl_steps(decision: Decision, cluster_name: str) -> tuple[Step, ...]
     steps.append(Step(("join_cluster", target)))
     steps.append(Step(("start_app",)))
     return tuple(steps)
+
+
+# --------------------------------------------------------------------------------------------
+# A stopped member the running cluster forgot (scale down, then up again)
+# --------------------------------------------------------------------------------------------
+
+
+def forgotten_while_stopped(
+    local_node: str, data_members: Sequence[str], peers: Mapping[str, PeerView]
+) -> str | None:
+    """Why the *stopped* local node's data must be set aside before it can start, or ``None``.
+
+    RabbitMQ refuses to boot a node whose data says it is clustered with peers that no longer
+    list it (``inconsistent_cluster``: the node was forgotten after a scale-down, then put
+    back in the model). Such a node cannot be reset online because it never starts; its data
+    directory has to be moved aside so that it starts blank and joins.
+
+    ``data_members`` are the nodes its data directory says it is clustered with (empty when
+    it has no data or never clustered); ``peers`` the running members that answered. The
+    data is stale only when a running peer that the data names as a cluster mate does not
+    list the local node: a peer that is merely down proves nothing, and a node that never
+    clustered boots fine and is reset online by :func:`decide`.
+    """
+    mates = [n for n in data_members if n != local_node]
+    for node in mates:
+        view = peers.get(node)
+        if view is not None and local_node not in view.cluster_members:
+            return (
+                f"{local_node}'s data says it is clustered with {node}, but the running "
+                f"{node} lists only {', '.join(view.cluster_members) or 'itself'}: "
+                f"{local_node} was forgotten and would refuse to boot"
+            )
+    return None

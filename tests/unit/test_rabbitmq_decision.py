@@ -14,6 +14,7 @@ from stacksalt.rabbitmq.decision import (
     PeerView,
     Step,
     decide,
+    forgotten_while_stopped,
     rabbitmqctl_steps,
 )
 
@@ -332,3 +333,39 @@ STEPS = {
 @pytest.mark.parametrize(("decision", "expected"), STEPS.values(), ids=STEPS.keys())
 def test_rabbitmqctl_steps(decision: Decision, expected: tuple[Step, ...]) -> None:
     assert rabbitmqctl_steps(decision, NAME) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# forgotten_while_stopped: a stopped member whose data the running cluster no longer knows
+# --------------------------------------------------------------------------------------------
+
+_ALL = ("rabbit@a", "rabbit@b", "rabbit@c")
+
+
+@pytest.mark.parametrize(
+    ("case", "data_members", "peers", "stale"),
+    [
+        ("no data at all", (), {"rabbit@a": PeerView("x", _ALL[:2], _ALL[:2])}, False),
+        ("never clustered", ("rabbit@c",), {"rabbit@a": PeerView("x", _ALL[:2])}, False),
+        ("still listed", _ALL, {"rabbit@a": PeerView("x", _ALL, _ALL[:2])}, False),
+        ("forgotten by a running mate", _ALL, {"rabbit@a": PeerView("x", _ALL[:2])}, True),
+        ("mates down: no proof", _ALL, {}, False),
+        (
+            "one mate forgot, another still lists",
+            _ALL,
+            {"rabbit@a": PeerView("x", _ALL), "rabbit@b": PeerView("x", _ALL[:2])},
+            True,
+        ),
+        (
+            "running node is not a mate",
+            ("rabbit@c", "rabbit@d"),
+            {"rabbit@a": PeerView("x")},
+            False,
+        ),
+    ],
+)
+def test_forgotten_while_stopped(case, data_members, peers, stale):
+    reason = forgotten_while_stopped("rabbit@c", data_members, peers)
+    assert (reason is not None) is stale, case
+    if stale:
+        assert "rabbit@c" in reason and "forgotten" in reason
