@@ -56,8 +56,12 @@ def image_ref(name: str, images: Mapping[str, Any]) -> str:
     """``<registry>/<namespace>/<name>:<tag>``; the registry part is left out when empty.
 
     ``images`` keys: ``registry`` (e.g. "127.0.0.1:31500"), ``namespace`` (default "ccp"),
-    ``tag`` (default "latest"), ``tags`` (per-image tag overrides).
+    ``tag`` (default "latest"), ``tags`` (per-image tag overrides), ``refs`` (per-image full
+    references, used as given: e.g. a public kubectl image for the dependency waiters).
     """
+    ref = (images.get("refs") or {}).get(name)
+    if ref:
+        return str(ref)
     namespace = images.get("namespace", "ccp")
     tag = (images.get("tags") or {}).get(name, images.get("tag", "latest"))
     registry = str(images.get("registry") or "").rstrip("/")

@@ -132,6 +132,7 @@ def images_mapping(
         "namespace": images.get("namespace", "stacksalt"),
         "tag": images.get("tag", "latest"),
         "tags": {**dict(image_tags or {}), **dict(images.get("tags") or {})},
+        "refs": dict(images.get("refs") or {}),
     }
     if registry.get("username") and registry.get("password"):
         out["username"] = registry["username"]
@@ -232,7 +233,8 @@ def build(
     configs = _mapping(control, "configs")
     images = images_mapping(control, image_tags)
     warnings: list[str] = []
-    untagged = sorted(n for n in image_names(parsed) if n not in images["tags"])
+    pinned = {**images["tags"], **images["refs"]}
+    untagged = sorted(n for n in image_names(parsed) if n not in pinned)
     if untagged and image_tags is not None:
         warnings.append(
             f"images: {', '.join(untagged)} not built by docker-salt; "

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("STACKSALT_K8S_TEST_IMAGE", "busybox:1.36")
+WAITER = os.environ.get("STACKSALT_K8S_WAITER_IMAGE", "bitnami/kubectl:1.30")
 
 
 def _workload(namespace: str, nodes: list[str], extra: bool = True) -> dict:
@@ -42,7 +43,11 @@ def _workload(namespace: str, nodes: list[str], extra: bool = True) -> dict:
     roles = {"all": ["sleeper"]}
     control = {
         "kubernetes": {"namespace": namespace, "nodes": nodes},
-        "images": {"namespace": name.rsplit("/", 1)[0] if "/" in name else "", "tag": tag},
+        "images": {
+            "namespace": name.rsplit("/", 1)[0] if "/" in name else "",
+            "tag": tag,
+            "refs": {"kubectl": WAITER},
+        },
         "nodes": {f"{n}$": {"roles": ["all"]} for n in nodes[:1]},
         "roles": roles,
         "replicas": {"sleeper": 1},
