@@ -1,0 +1,49 @@
+"""The model's workload with fixed, fake secrets: deterministic input for golden manifests
+and the workload error corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+from stacksalt import secrets
+from stacksalt.formulas import link_service_classes
+from stacksalt.k8s.source import formula_roots, load_control
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def golden_value(name: str) -> str:
+    if name.endswith("_cookie"):
+        return "GOLDEN" + "".join(c for c in name.upper() if c.isalpha())
+    return f"golden-{name.replace('_', '-')}"
+
+
+def golden_project(dest: Path) -> Path:
+    """formulas/ and reclass_model/ copied to ``dest`` with every secret set to a fixed,
+    recognisable fake value (never a real one)."""
+    ignore = shutil.ignore_patterns("secrets.yml", "__pycache__")
+    shutil.copytree(ROOT / "formulas", dest / "formulas", ignore=ignore)
+    shutil.copytree(ROOT / "reclass_model", dest / "reclass_model", ignore=ignore, symlinks=True)
+    service = dest / "reclass_model" / "classes" / "service"
+    if service.exists():
+        shutil.rmtree(service)
+    link_service_classes(dest)
+    names = secrets.referenced_secret_names(dest / "reclass_model" / "classes")
+    values = {name: golden_value(name) for name in sorted(names)}
+    for cluster in ("local", "production"):
+        path = secrets.secrets_file(dest, cluster)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = yaml.safe_dump({"parameters": {"_param": values}}, default_flow_style=False)
+        path.write_text(body)
+        os.chmod(path, 0o600)
+        secrets.init(dest, cluster)  # links the file into the model, keeps the values
+    return dest
+
+
+def workload(root: Path, cluster: str) -> tuple[dict, list[Path]]:
+    _node, control = load_control(root, cluster)
+    return control, formula_roots(root)
