@@ -5,7 +5,7 @@ PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 CLUSTER ?= local
 
-.PHONY: help setup demo test test-unit lint bench bench-galera bench-rabbitmq bench-images down
+.PHONY: help setup demo test test-unit lint bench bench-galera bench-rabbitmq bench-images bench-manifests down
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,9 @@ bench-rabbitmq: setup  ## RabbitMQ (loopback 3-node cluster): formation, failove
 
 bench-images: setup  ## docker-salt: cold build, one-formula rebuild ratio, no-op plan+build, sizes
 	$(BIN)/python tests/bench/bench_images.py
+
+bench-manifests:  ## Kubernetes manifests: 1000-node reference render+validate, pillar per minion
+	$(BIN)/python tests/bench/bench_manifests.py
 
 down:  ## remove the local cluster
 	$(BIN)/stacksalt down --cluster $(CLUSTER)

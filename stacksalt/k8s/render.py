@@ -112,8 +112,11 @@ class RenderResult:
     warnings: list[str] = field(default_factory=list)
 
 
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
+
+
 def _yaml(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    return yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=True, default_flow_style=False)
 
 
 def _b64(text: str) -> str:

@@ -32,6 +32,14 @@ from stacksalt.k8s.waiter import DEPENDENCIES_ANNOTATION
 
 K8S_VERSION = "1.30.0"
 
+# kubernetes-validate re-reads its (large) JSON schema files on every call; they never change
+# while the process runs, so read each once. The parsed schemas are only read, never mutated.
+if not hasattr(kubernetes_validate.utils.schema_contents, "cache_info"):
+    kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=128)(
+        kubernetes_validate.utils.schema_contents
+    )
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
 WORKLOAD_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "Job")
 LABEL_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _HOSTNAME_KEY = "kubernetes.io/hostname"
@@ -468,10 +476,14 @@ def _configmap_secrets(cm: Mapping[str, Any]) -> list[Problem]:
     return out
 
 
+def _yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+
+
 def _parse(text: Any) -> Any:
     if not isinstance(text, str):
         return None
-    for loader in (json.loads, yaml.safe_load):
+    for loader in (json.loads, _yaml_load):
         try:
             return loader(text)
         except (ValueError, yaml.YAMLError):
