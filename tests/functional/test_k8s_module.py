@@ -109,3 +109,23 @@ def test_wrong_environment_name_is_refused(loaded, workload):
     ret = states["k8s.validated"]("openstack-prod", workload=control, formula_roots=roots)
     assert ret["result"] is False
     assert "renders namespace 'openstack-local'" in ret["comment"]
+
+
+def test_salt_call_applies_the_ccp_formula_without_a_cluster(tmp_path):
+    """The formula's SLS passes the pillar as state arguments; the module reads the formula
+    templates from the minion's file_roots. Without a kubeconfig it validates only."""
+    import shutil
+    from pathlib import Path
+
+    from .saltcall import minion_config, salt_call
+
+    root = Path(__file__).resolve().parents[2]
+    pillar = tmp_path / "pillar"
+    pillar.mkdir()
+    shutil.copy(root / "formulas/ccp/tests/pillar/validate.sls", pillar / "case.sls")
+    (pillar / "top.sls").write_text("base:\n  '*':\n    - case\n")
+    conf = minion_config(tmp_path, root, pillar_dir=pillar)
+    out = salt_call(conf, "state.apply", "ccp")
+    (ret,) = out.values()
+    assert ret["result"] is True, ret["comment"]
+    assert "objects of openstack-test render and validate" in ret["comment"]
