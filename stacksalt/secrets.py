@@ -46,7 +46,15 @@ def referenced_secret_names(classes_dir: Path) -> dict[str, list[str]]:
 
 
 def generate_value(name: str) -> str:
-    """A fresh random value suited to the secret's kind."""
+    """A fresh random value suited to the secret's kind: ``*_ca_key`` is a CA (its PEM
+    private key followed by its self-signed certificate), ``*_signing_key`` a PEM private
+    key, ``*_cookie`` an Erlang cookie, anything else a random token."""
+    if name.endswith(("_ca_key", "_signing_key")):
+        from stacksalt.k8shost import pki
+
+        if name.endswith("_ca_key"):
+            return pki.new_ca(name.removesuffix("_key").replace("_", "-"))
+        return pki.new_private_key()
     if name.endswith("_cookie"):
         # Erlang cookies: letters only, as rabbitmq-server generates them.
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -127,7 +127,18 @@ def _ccp(node: str, pillar: dict) -> list:
     return [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
 
 
-CHECKS = (_etcd, _hosts, _galera, _rabbitmq, _ccp)
+def _kubernetes(node: str, pillar: dict) -> list:
+    """The Kubernetes hosts: VIP, etcd server lists, Calico's etcd, binaries."""
+    from stacksalt.k8shost.validate import find_problems
+
+    kubernetes = pillar.get("kubernetes")
+    if not kubernetes:
+        return []
+    etcd_server = (pillar.get("etcd") or {}).get("server")
+    return [_problem(node, msg, level) for level, msg in find_problems(kubernetes, etcd_server)]
+
+
+CHECKS = (_etcd, _hosts, _galera, _rabbitmq, _ccp, _kubernetes)
 
 
 def semantic_checks(node: str, pillar: dict) -> list:

@@ -1,0 +1,166 @@
+"""Execution module: the Kubernetes hosts' certificates (thin adapter over
+``stacksalt.k8shost.pki``).
+
+Key material is read from the pillar by key name (``ca_pillar``), never passed as an
+argument, and never returned: functions return certificate facts (subject, SANs, expiry).
+"""
+
+import grp
+import os
+import pwd
+import tempfile
+
+from salt.exceptions import CommandExecutionError
+
+try:
+    from stacksalt.k8shost import pki
+
+    HAS_STACKSALT = True
+except ImportError:  # pragma: no cover - depends on the minion's environment
+    HAS_STACKSALT = False
+
+__virtualname__ = "kubernetes_pki"
+
+
+def __virtual__():
+    if not HAS_STACKSALT:
+        return False, "kubernetes_pki: the stacksalt package (and cryptography) is not installed"
+    return __virtualname__
+
+
+def _secret(pillar_key):
+    # Salt 3008 masks pillar values read by modules unless asked plainly; the value stays
+    # inside this module.
+    value = __salt__["pillar.get"](pillar_key, None, unmask=True)
+    if not value:
+        raise CommandExecutionError(
+            f"pillar {pillar_key} is empty: generate the secret with "
+            "'stacksalt secrets init --cluster CLUSTER' on the salt master"
+        )
+    return value
+
+
+def ca(ca_pillar):
+    """``(key_pem, cert_pem)`` of the cluster CA held in the pillar at ``ca_pillar``.
+
+    For the states of this module; the CLI shows only :func:`ca_info`.
+    """
+    try:
+        return pki.split_ca_bundle(_secret(ca_pillar))
+    except pki.PKIError as exc:
+        raise CommandExecutionError(f"pillar {ca_pillar}: {exc}") from exc
+
+
+def ca_info(ca_pillar="kubernetes:common:pki:ca"):
+    """
+    The CA certificate's facts (never the key).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.ca_info
+    """
+    return _facts_dict(pki.facts(ca(ca_pillar)[1]))
+
+
+def secret(pillar_key):
+    """A private key held in the pillar at ``pillar_key`` (for the states of this module)."""
+    text = _secret(pillar_key)
+    try:
+        pki.load_key(text)
+    except pki.PKIError as exc:
+        raise CommandExecutionError(f"pillar {pillar_key}: {exc}") from exc
+    return text
+
+
+def read(path):
+    """The text of ``path``, or None when it does not exist."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandExecutionError(f"cannot read {path}: {exc}") from exc
+
+
+def _ids(user, group):
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError as exc:
+        raise CommandExecutionError(f"no such user or group: {exc}") from exc
+    return uid, gid
+
+
+def write(path, text, mode, user="root", group="root"):
+    """Write ``text`` to ``path`` atomically, created with ``mode`` (an int) from the start
+    (a key is never readable by others, not even for a moment)."""
+    uid, gid = _ids(user, group)
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+    try:
+        os.fchmod(fd, mode)
+        os.fchown(fd, uid, gid)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise CommandExecutionError(f"cannot write {path}: {exc}") from exc
+    return True
+
+
+def ownership(path):
+    """``{"mode": "0600", "user": ..., "group": ...}`` of an existing file, or None."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return {
+        "mode": format(st.st_mode & 0o7777, "04o"),
+        "user": pwd.getpwuid(st.st_uid).pw_name,
+        "group": grp.getgrgid(st.st_gid).gr_name,
+    }
+
+
+def set_ownership(path, mode, user="root", group="root"):
+    """Set mode (an int), owner and group of ``path``."""
+    uid, gid = _ids(user, group)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+    return True
+
+
+def _facts_dict(facts):
+    return {
+        "common_name": facts.common_name,
+        "organizations": list(facts.organizations),
+        "sans": facts.sans(),
+        "usages": list(facts.usages),
+        "not_after": facts.not_after.isoformat(),
+        "serial": facts.serial,
+        "sha256": facts.fingerprint,
+    }
+
+
+def certificate_info(path):
+    """
+    What the certificate at ``path`` says: subject, SANs, usages, expiry, fingerprint.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.certificate_info /etc/kubernetes/pki/apiserver.crt
+    """
+    text = read(path)
+    if text is None:
+        raise CommandExecutionError(f"{path}: no such file")
+    try:
+        return _facts_dict(pki.facts(text))
+    except pki.PKIError as exc:
+        raise CommandExecutionError(f"{path}: {exc}") from exc

@@ -1,0 +1,3 @@
+include:
+  - kubernetes.common.binaries
+  - kubernetes.common.pki

@@ -1,0 +1,3 @@
+include:
+  - kubernetes.pool.pki
+  - kubernetes.pool.services

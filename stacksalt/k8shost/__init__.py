@@ -1,0 +1,1 @@
+"""The Kubernetes host formula's pure logic: certificates (``pki``) and model checks."""
