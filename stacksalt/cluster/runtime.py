@@ -116,7 +116,7 @@ def start_node(cli, root: Path, topo: Topology, node: Node, image: str):
         name=name,
         hostname=node.hostname,
         detach=True,
-        cap_add=["SYS_ADMIN"],
+        cap_add=["SYS_ADMIN", "NET_ADMIN"],
         tmpfs={"/run": "", "/run/lock": ""},
         volumes={
             "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "ro"},
