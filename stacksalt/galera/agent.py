@@ -62,6 +62,8 @@ class AgentConfig:
     haproxy_bind: str = "0.0.0.0"  # noqa: S104
     haproxy_port: int = 13306
     haproxy_binary: str = "/usr/sbin/haproxy"
+    haproxy_check_inter_ms: int = 500
+    haproxy_check_fall: int = 2
     runtime_dir: str = "/run/stacksalt"
     poll: float = 1.0
     fast_poll: float = 0.2
@@ -373,6 +375,8 @@ class Agent:
                 self.cfg.haproxy_port,
                 self.cfg.check_port,
                 str(run / "galera-haproxy.sock"),
+                self.cfg.haproxy_check_inter_ms,
+                self.cfg.haproxy_check_fall,
             )
         )
         if self.haproxy is None or self.haproxy.poll() is not None:

@@ -17,9 +17,12 @@ def render(
     port: int,
     check_port: int,
     stats_socket: str,
+    check_inter_ms: int = 500,
+    check_fall: int = 2,
 ) -> str:
     """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
-    (then the first member is the writer)."""
+    (then the first member is the writer). A member is out after ``check_fall`` failed
+    checks, one every ``check_inter_ms`` (also each check's timeout)."""
     names = [m["name"] for m in members]
     writer = leader if leader in names else names[0]
     lines = [
@@ -35,7 +38,7 @@ def render(
         "listen galera-writer",
         f"    bind {bind}:{port}",
         "    option httpchk GET /ready",
-        f"    default-server port {check_port} inter 500ms fall 2 rise 2 "
+        f"    default-server port {check_port} inter {check_inter_ms}ms fall {check_fall} rise 2 "
         "on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions",
     ]
     ordered = [m for m in members if m["name"] == writer] + [

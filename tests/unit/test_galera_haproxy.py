@@ -61,3 +61,16 @@ def test_exactly_one_writer(leader, expected):
     assert "option httpchk GET /ready" in text
     assert "on-marked-down shutdown-sessions" in text
     assert "bind 0.0.0.0:13306" in text
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, "inter 500ms fall 2 rise 2"),  # the default: failover in about 1 s
+        ({"check_inter_ms": 2000, "check_fall": 3}, "inter 2000ms fall 3 rise 2"),
+    ],
+    ids=["default", "tolerant"],
+)
+def test_check_timing(kwargs, expected):
+    text = haproxy.render(MEMBERS, "ctl01", "0.0.0.0", 13306, 9200, "/run/x.sock", **kwargs)
+    assert f"default-server port 9200 {expected} " in text
