@@ -15,9 +15,10 @@ setup:  ## idempotent host set-up: apt packages, .venv, dockerd, base image, mod
 	$(BIN)/stacksalt formulas link
 	$(BIN)/stacksalt secrets init
 
-demo: setup  ## the main job: model check, then the local cluster up and highstated twice
+demo: setup  ## the main job: model check, the local cluster up and highstated twice, compose up
 	$(BIN)/stacksalt model check --cluster $(CLUSTER)
 	$(BIN)/stacksalt up --cluster $(CLUSTER) --second-run
+	$(BIN)/stacksalt compose up --cluster $(CLUSTER)
 
 test: setup  ## every test: unit, model corpus, render, functional, integration
 	$(BIN)/python -m pytest -v tests
@@ -48,5 +49,6 @@ bench-images: setup  ## docker-salt: cold build, one-formula rebuild ratio, no-o
 bench-manifests:  ## Kubernetes manifests: 1000-node reference render+validate, pillar per minion
 	$(BIN)/python tests/bench/bench_manifests.py
 
-down:  ## remove the local cluster
+down:  ## remove the local cluster and its compose project
+	$(BIN)/stacksalt compose down --cluster $(CLUSTER)
 	$(BIN)/stacksalt down --cluster $(CLUSTER)

@@ -259,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     from stacksalt.images.cli import register as register_images
 
     register_images(sub)
+    __import__("stacksalt.compose.cli", fromlist=["register"]).register(sub)
     from stacksalt.k8s.cli import register as register_k8s
 
     register_k8s(sub)
