@@ -177,8 +177,13 @@ def _connect(args):
 
 def cmd_apply(args) -> int:
     from stacksalt.k8s.apply import ApplyError, apply
-    from stacksalt.k8s.client import ClusterError
+    from stacksalt.k8s.client import ClusterError, kubeconfig_path
 
+    try:
+        kubeconfig_path(args.kubeconfig)  # fail before the (slower) rendering
+    except ClusterError as exc:
+        _err(f"{args.cluster}: {exc}\n{args.cluster}: nothing was applied")
+        return 1
     built = _build(args)
     if built is None:
         return 1
@@ -214,8 +219,13 @@ def cmd_apply(args) -> int:
 
 def cmd_cleanup(args) -> int:
     from stacksalt.k8s.apply import cleanup
-    from stacksalt.k8s.client import ClusterError
+    from stacksalt.k8s.client import ClusterError, kubeconfig_path
 
+    try:
+        kubeconfig_path(args.kubeconfig)
+    except ClusterError as exc:
+        _err(f"{args.cluster}: {exc}\n{args.cluster}: nothing was deleted")
+        return 1
     namespace = args.namespace
     if not namespace:
         built = _build(args, validate=False)

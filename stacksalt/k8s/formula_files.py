@@ -15,8 +15,10 @@ goes to a Secret, never to a ConfigMap. Entries whose path holds a per-instance 
 (``<instance>``) or that copy a raw pillar value are rendered inside the container by the
 formula (docker-salt entrypoint) and are not supported here: asking for them is an error.
 
-The only I/O is reading the formula's files from ``roots`` (the folders holding the formula
-state trees, Salt's ``file_roots``).
+The only I/O is reading the formula's files from ``roots``: folders holding formula state
+trees (Salt's ``file_roots``, e.g. ``formulas/memcached``) or a folder of formulas
+(``formulas``, as ``_param:salt_master_formulas_dir`` on the master), expanded by
+:func:`expand_roots`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,17 @@ class RenderedFile:
     content: str
     secret: bool = False
     mode: str | None = None
+
+
+def expand_roots(roots: Sequence[Path | str]) -> list[str]:
+    """Each root as given, plus ``<root>/<f>`` for every formula ``<root>/<f>/<f>/`` in it."""
+    out: list[str] = []
+    for root in roots:
+        base = Path(root)
+        out.append(str(base))
+        if base.is_dir():
+            out += [str(c) for c in sorted(base.iterdir()) if (c / c.name).is_dir()]
+    return list(dict.fromkeys(out))
 
 
 def _find(roots: Sequence[Path | str], rel: str) -> Path | None:
@@ -131,6 +144,7 @@ def render_files(
     roots: Sequence[Path | str], formula: str, role: str, pillar: Mapping[str, Any]
 ) -> list[RenderedFile]:
     """Render every file of ``formula``/``role`` with ``cfg`` = defaults + ``pillar``."""
+    roots = expand_roots(roots)
     cfg = deep_merge(defaults(roots, formula, role), pillar)
     env = _environment(tuple(str(r) for r in roots))
     out = []

@@ -19,11 +19,17 @@ ccp-control-manifests-applied:
     - kubeconfig: {{ control.kubeconfig | json }}
     - prune: {{ control.prune | json }}
     - timeout: {{ control.timeout | json }}
+{%-     if control.formulas_dir %}
+    - formula_roots: {{ [control.formulas_dir] | json }}
+{%-     endif %}
 {%-   else %}
 
 ccp-control-manifests-validated:
   k8s.validated:
     - name: {{ control.kubernetes.namespace }}
     - workload: {{ workload | json }}
+{%-     if control.formulas_dir %}
+    - formula_roots: {{ [control.formulas_dir] | json }}
+{%-     endif %}
 {%-   endif %}
 {%- endif %}
