@@ -17,7 +17,8 @@ import yaml
 
 
 def _log(msg: str) -> None:
-    print(msg, flush=True)
+    """Progress and summaries go to stderr: stdout carries only the manifests or domains."""
+    print(msg, file=sys.stderr, flush=True)
 
 
 def _err(msg: str) -> None:

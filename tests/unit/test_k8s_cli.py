@@ -52,7 +52,7 @@ def test_render_writes_one_file_per_object(root, tmp_path, capsys):
     )
     files = sorted(out.glob("*.yaml"))
     assert files[0].name == "001-namespace-openstack-local.yaml"
-    assert "rendered and validated" in capsys.readouterr().out
+    assert "rendered and validated" in capsys.readouterr().err
     kinds = {yaml.safe_load(f.read_text())["kind"] for f in files}
     assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "Ingress", "Secret"} <= kinds
 
@@ -108,6 +108,15 @@ def test_validate_files(root, tmp_path, capsys):
     assert "Service/memcached: spec.ports[0].targetPort: 11311 is not a port" in (
         capsys.readouterr().err
     )
+
+
+def test_render_to_stdout_is_pure_yaml(root, capsys):
+    assert (
+        main(["--root", str(root), "manifests", "render", "--cluster", "local", "--model-tags"])
+        == 0
+    )
+    docs = list(yaml.safe_load_all(capsys.readouterr().out))
+    assert docs[0]["kind"] == "Namespace" and all("kind" in d for d in docs)
 
 
 def test_domains_list(root, capsys):
