@@ -73,10 +73,13 @@ def healthy(node: str) -> tuple[bool, str]:
             ",".join(NODES.values()),
             "--cluster-name",
             "openstack",
+            # rabbitmqctl starts an Erlang VM: seconds on a loaded 2-core machine
+            "--timeout",
+            "60",
         ],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     return res.returncode == 0, res.stdout.strip()
@@ -141,10 +144,10 @@ def test_health_check_fails_for_a_node_outside_the_expected_members(cluster):
     res = subprocess.run(
         ["docker", "exec", "stacksalt-local-ctl01", "env", "HOME=/var/lib/rabbitmq/main"]
         + ["/opt/salt/bin/python3", "-m", "stacksalt.rabbitmq.health"]
-        + ["--node", "rabbit@ctl01", "--expect", "rabbit@ctl01,rabbit@ctl02"],
+        + ["--node", "rabbit@ctl01", "--expect", "rabbit@ctl01,rabbit@ctl02", "--timeout", "60"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
     assert res.returncode == 1
