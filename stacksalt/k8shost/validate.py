@@ -125,7 +125,7 @@ def _master(common: dict, master: dict, etcd_server: dict | None) -> list[tuple[
             ports["etcd:server:peer_port"] = etcd_server.get("peer_port", 2380)
         for port, n in Counter(ports.values()).items():
             if n > 1:
-                keys = sorted(k for k, v in ports.items() if v == port)
+                keys = [k for k, v in ports.items() if v == port]
                 out.append(
                     (
                         "error",

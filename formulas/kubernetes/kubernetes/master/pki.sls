@@ -22,7 +22,7 @@
 {%-   do certs.update({'etcd-calico': {
         'cn': 'etcd-calico-' ~ common.hostname, 'o': [], 'usages': ['server', 'client'],
         'dns': [common.hostname, common.fqdn, 'localhost'],
-        'ips': [common.address, '127.0.0.1'], 'user': 'etcd', 'group': 'etcd'}}) %}
+        'ips': [common.address, '127.0.0.1'], 'user': 'etcd', 'group': 'etcd'} }) %}
 {%- endif %}
 {%- for name, c in certs | dictsort %}
 

@@ -31,7 +31,7 @@ kubernetes-pool-{{ name }}-kubeconfig-managed:
   'apiVersion': 'kubelet.config.k8s.io/v1beta1',
   'kind': 'KubeletConfiguration',
   'authentication': {'anonymous': {'enabled': False}, 'webhook': {'enabled': True},
-                     'x509': {'clientCAFile': pkidir ~ '/ca.crt'}},
+                     'x509': {'clientCAFile': pkidir ~ '/ca.crt'} },
   'authorization': {'mode': 'Webhook'},
   'cgroupDriver': 'systemd',
   'clusterDNS': [common.cluster_dns],

@@ -1,0 +1,357 @@
+"""The ``kubernetes`` host formula on host containers of its own (2 masters + 1 pool node on
+network ``stacksalt-k8sdev``), applied masterless with a pillar shaped like the model's.
+
+Verified: unit files and configs (``systemctl cat``), certificates (SANs, validity, issuer,
+key modes), HAProxy and keepalived running, the VIP on exactly one master and moving when
+its keepalived stops, Calico's etcd healthy on its own port over TLS, the kube units enabled
+but not started (no Kubernetes binaries on Debian), and a second apply with 0 changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import docker
+import pytest
+import yaml
+
+from stacksalt.cluster import runtime
+from stacksalt.cluster.image import ensure_host_image
+from stacksalt.k8shost import pki
+from stacksalt.paths import state_dir
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+NETWORK = "stacksalt-k8sdev"
+SUBNET = "10.78.1.0/24"
+VIP = "10.78.1.100"
+MASTERS = {"ctl01": "10.78.1.11", "ctl02": "10.78.1.12"}
+POOL = {"cmp01": "10.78.1.21"}
+DOMAIN = "k8sdev.stacksalt"
+PKIDIR = "/etc/kubernetes/pki"
+
+
+def _pillar(name: str, address: str, secrets: dict) -> dict:
+    members = [{"name": n, "host": a} for n, a in MASTERS.items()]
+    common = {
+        "enabled": True,
+        "cluster_name": "k8sdev",
+        "hostname": name,
+        "fqdn": f"{name}.{DOMAIN}",
+        "address": address,
+        "apiserver": {"host": VIP, "port": 443},
+        "pki": {"ca": secrets["ca"]},
+        "calico": {"etcd_endpoints": [f"https://{a}:12379" for a in MASTERS.values()]},
+    }
+    out = {"common": common, "pool": {"enabled": True, "labels": {}}}
+    if name in MASTERS:
+        out["pool"]["labels"] = {"openstack-control-plane": "enabled"}
+        out["master"] = {
+            "enabled": True,
+            "members": members,
+            "service_account_key": secrets["sa"],
+            "etcd": {"servers": [f"http://{a}:2379" for a in MASTERS.values()]},
+            "vip": {"address": VIP, "network": SUBNET},
+            "calico_etcd": {"token": secrets["token"], "members": members},
+        }
+    else:
+        out["pool"]["labels"] = {"openstack-compute-node": "enabled", "openvswitch": "enabled"}
+    return {"kubernetes": out}
+
+
+def sh(container, cmd: str, check=True) -> str:
+    return runtime.run(container, ["sh", "-c", cmd], check=check)[1]
+
+
+def apply(container) -> dict:
+    code, out = runtime.run(
+        container,
+        [
+            "salt-call",
+            "--local",
+            "--retcode-passthrough",
+            "--out=json",
+            "--log-level=quiet",
+            "--file-root=/srv/stacksalt/formulas/kubernetes",
+            "--pillar-root=/root/pillar",
+            "--module-dirs=/srv/stacksalt",
+            "state.apply",
+            "kubernetes",
+        ],
+        check=False,
+    )
+    try:
+        result = json.loads(out)["local"]
+    except (ValueError, KeyError) as exc:
+        raise AssertionError(
+            f"{container.name}: salt-call output is not JSON:\n{out[-3000:]}"
+        ) from exc
+    failed = {k: v["comment"] for k, v in result.items() if v["result"] is False}
+    assert code == 0 and not failed, f"{container.name}: failed states: {failed}"
+    return result
+
+
+def changed(result: dict) -> dict:
+    return {k: v["changes"] for k, v in result.items() if v["changes"]}
+
+
+@pytest.fixture(scope="module")
+def hosts():
+    if not shutil.which("docker"):
+        pytest.skip("docker not installed")
+    image = ensure_host_image(ROOT, state_dir(), log=lambda *_: None)
+    cli = runtime.client()
+    for c in cli.containers.list(all=True, filters={"name": f"{NETWORK}-"}):
+        c.remove(force=True)
+    for n in cli.networks.list(names=[NETWORK]):
+        n.remove()
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=SUBNET)])
+    network = cli.networks.create(NETWORK, driver="bridge", ipam=ipam)
+    secrets = {
+        "ca": pki.new_ca("k8sdev-ca"),
+        "sa": pki.new_private_key(),
+        "token": "k8sdev-" + os.urandom(12).hex(),
+    }
+    containers = {}
+    try:
+        for name, address in {**MASTERS, **POOL}.items():
+            c = cli.containers.create(
+                image,
+                name=f"{NETWORK}-{name}",
+                hostname=name,
+                detach=True,
+                cap_add=["SYS_ADMIN", "NET_ADMIN"],
+                tmpfs={"/run": "", "/run/lock": ""},
+                volumes={
+                    "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "ro"},
+                    str(ROOT): {"bind": runtime.MOUNT, "mode": "ro"},
+                },
+                stop_signal="SIGRTMIN+3",
+                network=NETWORK,
+                networking_config={NETWORK: cli.api.create_endpoint_config(ipv4_address=address)},
+            )
+            c.start()
+            containers[name] = c
+        for name, c in containers.items():
+            runtime.wait_systemd(c)
+            address = {**MASTERS, **POOL}[name]
+            pillar = yaml.safe_dump(_pillar(name, address, secrets)).encode()
+            runtime.put_files(
+                c,
+                {
+                    "/root/pillar/top.sls": (b"base:\n  '*':\n    - kubernetes\n", 0o600),
+                    "/root/pillar/kubernetes.sls": (pillar, 0o600),
+                },
+            )
+        # In parallel, as a highstate runs: Calico's etcd members wait for each other.
+        with ThreadPoolExecutor(len(containers)) as pool:
+            first = dict(zip(containers, pool.map(apply, containers.values()), strict=True))
+        with ThreadPoolExecutor(len(containers)) as pool:
+            second = dict(zip(containers, pool.map(apply, containers.values()), strict=True))
+        yield {"c": containers, "first": first, "second": second, "secrets": secrets}
+    finally:
+        if not os.environ.get("STACKSALT_K8SDEV_KEEP"):
+            for c in containers.values():
+                c.remove(force=True)
+            network.remove()
+
+
+def test_first_apply_changed_and_second_apply_changes_nothing(hosts):
+    for name in hosts["c"]:
+        assert changed(hosts["first"][name]), f"{name}: first apply changed nothing"
+        assert changed(hosts["second"][name]) == {}, f"{name}: {changed(hosts['second'][name])}"
+
+
+def test_no_key_material_in_state_output(hosts):
+    text = json.dumps(hosts["first"]) + json.dumps(hosts["second"])
+    assert "PRIVATE KEY" not in text
+    assert hosts["secrets"]["token"] not in text
+
+
+def test_binaries_absent_units_enabled_not_started(hosts):
+    ctl = hosts["c"]["ctl01"]
+    notes = [
+        v["comment"] for k, v in hosts["first"]["ctl01"].items() if "binaries-not-present" in k
+    ]
+    assert notes and "present is false" in notes[0]
+    for unit in (
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+        "kube-proxy",
+    ):
+        assert sh(ctl, f"systemctl is-enabled {unit}").strip() == "enabled"
+        assert sh(ctl, f"systemctl is-active {unit}", check=False).strip() == "inactive"
+    cmp = hosts["c"]["cmp01"]
+    assert sh(cmp, "systemctl is-enabled kubelet kube-proxy").split() == ["enabled"] * 2
+    assert "kube-apiserver" not in sh(cmp, "ls /etc/systemd/system")
+
+
+def test_unit_files_and_flags(hosts):
+    api = sh(hosts["c"]["ctl01"], "systemctl cat kube-apiserver")
+    assert "--etcd-servers=http://10.78.1.11:2379,http://10.78.1.12:2379" in api
+    assert "--max-requests-inflight=2000" in api
+    assert "--max-mutating-requests-inflight=1000" in api
+    assert "--bind-address=10.78.1.11" in api
+    assert "ConditionFileIsExecutable=/usr/local/bin/kube-apiserver" in api
+    sched = sh(hosts["c"]["ctl01"], "systemctl cat kube-scheduler")
+    assert "--leader-elect=true" in sched and "--leader-elect-lease-duration=15s" in sched
+    kubelet = sh(hosts["c"]["cmp01"], "systemctl cat kubelet")
+    assert "--node-labels=openstack-compute-node=enabled,openvswitch=enabled" in kubelet
+    master_kubelet = sh(hosts["c"]["ctl02"], "systemctl cat kubelet")
+    assert "--node-labels=openstack-control-plane=enabled" in master_kubelet
+    kubeconfig = yaml.safe_load(sh(hosts["c"]["cmp01"], "cat /etc/kubernetes/kubelet.kubeconfig"))
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{VIP}:443"
+    assert sh(hosts["c"]["cmp01"], "stat -c %a /etc/kubernetes/kubelet.kubeconfig").strip() == "600"
+    cni = json.loads(sh(hosts["c"]["cmp01"], "cat /etc/cni/net.d/10-calico.conflist"))
+    assert (
+        cni["plugins"][0]["etcd_endpoints"] == "https://10.78.1.11:12379,https://10.78.1.12:12379"
+    )
+    lb = sh(hosts["c"]["ctl01"], "cat /etc/haproxy/kube-apiserver.cfg")
+    for line in (
+        "timeout client 10m",
+        "timeout server 10m",
+        "timeout tunnel 10m",
+        "server ctl01 10.78.1.11:6443",
+        "server ctl02 10.78.1.12:6443",
+    ):
+        assert line in lb
+
+
+def _cert(container, name: str) -> pki.CertFacts:
+    return pki.facts(sh(container, f"cat {PKIDIR}/{name}.crt"))
+
+
+def test_certificates(hosts):
+    ctl = hosts["c"]["ctl01"]
+    ca_cert = pki.split_ca_bundle(hosts["secrets"]["ca"])[1]
+    assert sh(ctl, f"cat {PKIDIR}/ca.crt") == ca_cert
+    api = _cert(ctl, "apiserver")
+    for san in (
+        f"IP:{VIP}",
+        "IP:10.78.1.11",
+        "IP:10.254.0.1",
+        "IP:127.0.0.1",
+        "DNS:kubernetes.default.svc.cluster.local",
+        "DNS:ctl01",
+        f"DNS:ctl01.{DOMAIN}",
+    ):
+        assert san in api.sans(), (san, api.sans())
+    assert "IP:10.78.1.12" not in api.sans()
+    now = dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=364) < api.not_after - now <= dt.timedelta(days=365)
+    assert _cert(ctl, "admin").organizations == ("system:masters",)
+    kubelet = _cert(hosts["c"]["cmp01"], "kubelet-client")
+    assert kubelet.common_name == "system:node:cmp01"
+    # Every certificate verifies against the CA with openssl, and every key is 0600.
+    out = sh(ctl, f"cd {PKIDIR} && for c in *.crt; do openssl verify -CAfile ca.crt $c; done")
+    assert out.count(": OK") == len(sh(ctl, f"ls {PKIDIR}/*.crt").split())
+    modes = sh(ctl, f"stat -c '%n %a %U' {PKIDIR}/*.key").splitlines()
+    assert len(modes) >= 9
+    for line in modes:
+        path, mode, owner = line.split()
+        assert mode == "600", line
+        assert owner == ("etcd" if path.endswith("etcd-calico.key") else "root"), line
+    assert sh(ctl, f"openssl pkey -in {PKIDIR}/sa.key -pubout") == sh(ctl, f"cat {PKIDIR}/sa.pub")
+
+
+def test_certificate_reissued_only_when_its_sans_change(hosts):
+    ctl = hosts["c"]["ctl02"]
+    before = {name: _cert(ctl, name) for name in ("apiserver", "admin")}
+    # Another service network moves the "kubernetes" Service IP: a SAN of the apiserver's
+    # certificate only.
+    sh(
+        ctl,
+        "sed -i 's#^    cluster_name: k8sdev$#&\\n    service_network: 10.96.0.0/12#' "
+        "/root/pillar/kubernetes.sls",
+    )
+    assert "10.96.0.0/12" in sh(ctl, "cat /root/pillar/kubernetes.sls")
+    res = changed(apply(ctl))
+    after = _cert(ctl, "apiserver")
+    assert after.serial != before["apiserver"].serial and "IP:10.96.0.1" in after.sans()
+    assert "IP:10.254.0.1" not in after.sans()
+    reasons = json.dumps(res)
+    assert "+IP:10.96.0.1" in reasons and "-IP:10.254.0.1" in reasons
+    assert _cert(ctl, "admin").serial == before["admin"].serial
+    assert changed(apply(ctl)) == {}
+
+
+def _vip_holders(hosts) -> list[str]:
+    return [
+        name
+        for name in MASTERS
+        if f"inet {VIP}/" in sh(hosts["c"][name], "ip -4 addr show dev eth0")
+    ]
+
+
+def _wait(fn, timeout=20):
+    deadline = time.monotonic() + timeout
+    value = fn()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.5)
+        value = fn()
+    return value
+
+
+def test_haproxy_and_keepalived_running_vip_on_one_master_and_moves(hosts):
+    for name in MASTERS:
+        c = hosts["c"][name]
+        assert sh(c, "systemctl is-active kube-apiserver-lb keepalived").split() == ["active"] * 2
+        assert ":443 " in sh(c, "ss -ltnH 'sport = :443'") + " "
+    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
+    sh(hosts["c"]["ctl01"], "systemctl stop keepalived")
+    try:
+        assert _wait(lambda: _vip_holders(hosts) == ["ctl02"]), _vip_holders(hosts)
+    finally:
+        sh(hosts["c"]["ctl01"], "systemctl start keepalived")
+    # The first master has the higher priority and takes the VIP back.
+    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
+    # The VIP answers on the HAProxy port (no apiserver behind it here: TCP accept only).
+    sh(hosts["c"]["cmp01"], f"timeout 5 bash -c 'exec 3<>/dev/tcp/{VIP}/443'")
+
+
+def test_calico_etcd_healthy_on_its_own_port_with_tls(hosts):
+    ctl = hosts["c"]["ctl01"]
+    assert sh(ctl, "systemctl is-active etcd-calico").strip() == "active"
+    tls = (
+        f"--cacert {PKIDIR}/ca.crt --cert {PKIDIR}/calico-etcd-client.crt "
+        f"--key {PKIDIR}/calico-etcd-client.key"
+    )
+    eps = "https://10.78.1.11:12379,https://10.78.1.12:12379"
+    out = sh(
+        ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} endpoint health 2>&1"
+    )
+    assert out.count("is healthy") == 2, out
+    members = sh(
+        ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} member list"
+    )
+    assert "ctl01" in members and "ctl02" in members
+    sh(ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} put /probe ok")
+    got = sh(
+        hosts["c"]["ctl02"],
+        f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} "
+        "--endpoints=https://127.0.0.1:12379 get /probe --print-value-only",
+    )
+    assert got.strip() == "ok"
+    # Without a client certificate the server refuses.
+    code, _ = runtime.run(
+        ctl,
+        [
+            "sh",
+            "-c",
+            f"ETCDCTL_API=3 etcdctl --dial-timeout=3s "
+            f"--cacert {PKIDIR}/ca.crt --endpoints={eps} endpoint health",
+        ],
+        check=False,
+    )
+    assert code != 0
+    # Not Kubernetes' etcd port.
+    assert sh(ctl, "ss -ltnH 'sport = :2379'", check=False).strip() == ""
