@@ -74,3 +74,46 @@ def test_expired_lease_is_not_an_outage(etcd):  # noqa: F811
     s.revoke(lease)
     s.revoke(lease)  # already gone: no error, and certainly not "etcd unreachable"
     assert s.refresh(lease) is False
+
+
+def test_galera_agent_reads_the_cluster_state_in_one_snapshot(etcd, tmp_path):  # noqa: F811
+    """The agent's view of /galera/<cluster>/ from one range read: every key kind parsed,
+    a bad seqno record ignored, status records not mistaken for members."""
+    from stacksalt.galera import mysqld
+    from stacksalt.galera.agent import Agent, AgentConfig
+
+    s = store(etcd, "/galera/snap")
+    s.put("state", "RECOVERY")
+    s.put("uuid", "6b18cdc4-e629-11f1-b1bf-4b7a4d02a440")
+    s.put("leader", "n2")
+    s.put("recovery_started_at", "1700000000.5")
+    s.put("nodes/n2", "1")
+    s.put("queue/n1", "1700000001.0")
+    s.put(
+        "seqno/n1",
+        '{"uuid": "6b18cdc4-e629-11f1-b1bf-4b7a4d02a440", "seqno": 74, '
+        '"safe_to_bootstrap": false, "read_at": 1700000001.0}',
+    )
+    s.put("seqno/n3", "not json")
+    s.put("status/n1", "{}")
+    assert s.try_lock("lock", "n2/abc", 30)[0]
+    members = [{"name": f"n{i}", "address": f"10.0.0.{i}"} for i in (1, 2, 3)]
+    cfg = AgentConfig(
+        cluster="snap",
+        node="n1",
+        address="10.0.0.1",
+        members=members,
+        etcd_endpoints=[etcd],
+        mysqld=mysqld.MysqldConfig(datadir=str(tmp_path), socket=str(tmp_path / "s")),
+        runtime_dir=str(tmp_path / "run"),
+        haproxy_enabled=False,
+    )
+    state = Agent(cfg, s).etcd_state()
+    assert state.state == "RECOVERY"
+    assert state.cluster_uuid == "6b18cdc4-e629-11f1-b1bf-4b7a4d02a440"
+    assert state.leader == "n2"
+    assert state.live_nodes == frozenset({"n2"})
+    assert state.queue == {"n1": 1700000001.0}
+    assert set(state.seqnos) == {"n1"} and state.seqnos["n1"].seqno == 74
+    assert state.recovery_started_at == 1700000000.5
+    assert state.lock_holder == "n2"
