@@ -70,7 +70,7 @@ def sh(container, cmd: str, check=True) -> str:
     return runtime.run(container, ["sh", "-c", cmd], check=check)[1]
 
 
-def apply(container) -> dict:
+def apply(container, test=False) -> dict:
     code, out = runtime.run(
         container,
         [
@@ -84,6 +84,7 @@ def apply(container) -> dict:
             "--module-dirs=/srv/stacksalt",
             "state.apply",
             "kubernetes",
+            f"test={test}",
         ],
         check=False,
     )
@@ -155,7 +156,21 @@ def hosts():
             first = dict(zip(containers, pool.map(apply, containers.values()), strict=True))
         with ThreadPoolExecutor(len(containers)) as pool:
             second = dict(zip(containers, pool.map(apply, containers.values()), strict=True))
-        yield {"c": containers, "first": first, "second": second, "secrets": secrets}
+        with ThreadPoolExecutor(len(containers)) as pool:
+            predicted = dict(
+                zip(
+                    containers,
+                    pool.map(lambda c: apply(c, test=True), containers.values()),
+                    strict=True,
+                )
+            )
+        yield {
+            "c": containers,
+            "first": first,
+            "second": second,
+            "predicted": predicted,
+            "secrets": secrets,
+        }
     finally:
         if not os.environ.get("STACKSALT_K8SDEV_KEEP"):
             for c in containers.values():
@@ -169,10 +184,25 @@ def test_first_apply_changed_and_second_apply_changes_nothing(hosts):
         assert changed(hosts["second"][name]) == {}, f"{name}: {changed(hosts['second'][name])}"
 
 
-def test_no_key_material_in_state_output(hosts):
+def test_test_mode_predicts_no_change(hosts):
+    for name in hosts["c"]:
+        result = hosts["predicted"][name]
+        assert changed(result) == {}, f"{name}: {changed(result)}"
+        assert all(v["result"] is True for v in result.values())
+
+
+def test_no_key_material_in_state_output_or_logs(hosts):
     text = json.dumps(hosts["first"]) + json.dumps(hosts["second"])
     assert "PRIVATE KEY" not in text
     assert hosts["secrets"]["token"] not in text
+    ca_key = pki.split_ca_bundle(hosts["secrets"]["ca"])[0].splitlines()[1]
+    for name, c in hosts["c"].items():
+        found = sh(
+            c, f"grep -rslF -e '{ca_key}' -e 'PRIVATE KEY' /var/log /var/cache/salt", check=False
+        )
+        assert found.strip() == "", f"{name}: key material in {found}"
+        # The only place the CA key lives on a host is the pillar file this test wrote.
+        assert sh(c, f"grep -rslF -e '{ca_key}' /etc /var/lib", check=False).strip() == ""
 
 
 def test_binaries_absent_units_enabled_not_started(hosts):
