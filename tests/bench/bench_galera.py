@@ -132,7 +132,14 @@ def manual_recovery() -> float:
         "sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "
         "/var/lib/mysql/grastate.dat && mkdir -p /run/mysqld && chown mysql /run/mysqld",
     )
-    dexec(winner, f"setsid {MYSQLD} --wsrep-new-cluster >/dev/null 2>&1 < /dev/null &")
+    # with its recovered position, or Galera starts a new history (a new cluster uuid, which
+    # the agents would rightly fence afterwards)
+    w_uuid, w_seqno = positions[winner]
+    dexec(
+        winner,
+        f"setsid {MYSQLD} --wsrep-new-cluster --wsrep-start-position={w_uuid}:{w_seqno} "
+        ">/dev/null 2>&1 < /dev/null &",
+    )
     wait_for(f"{winner} Synced", lambda: synced(winner), timeout=300, interval=0.1)
     for node in CTL:
         if node == winner:
@@ -176,7 +183,7 @@ def main() -> int:
     if not was_up:
         host_image = image.ensure_host_image(ROOT, state_dir(), log=lambda _m: None)
         runtime.up(ROOT, state_dir(), "local", host_image, log=lambda _m: None)
-    wait_synced()
+    # no wait for Synced here: the first measurement wipes the members and etcd's state
 
     line("empty -> 3 Synced (agents, no operator)", f"{empty_to_synced():.1f} s")
     password = prepare_writer()
