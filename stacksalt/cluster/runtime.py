@@ -342,7 +342,15 @@ def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
 MINION_RESTART = "salt-minion-service-restart-scheduled"
 MINION_RESTART_DELAY = 3  # formulas/salt/salt/defaults.yaml: minion.restart_delay
 
-SERVICES = ("salt-master", "salt-minion", "etcd", "stacksalt-galera")
+SERVICES = (
+    "salt-master",
+    "salt-minion",
+    "etcd",
+    "stacksalt-galera",
+    "etcd-calico",
+    "kube-apiserver-lb",
+    "keepalived",
+)
 
 
 def running_services(cli, topo: Topology) -> dict[str, list[str]]:
