@@ -338,6 +338,13 @@ def test_haproxy_and_keepalived_running_vip_on_one_master_and_moves(hosts):
         sh(hosts["c"]["ctl01"], "systemctl start keepalived")
     # The first master has the higher priority and takes the VIP back.
     assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
+    # keepalived tracks the HAProxy unit: a master whose HAProxy is down gives the VIP away.
+    sh(hosts["c"]["ctl01"], "systemctl stop kube-apiserver-lb")
+    try:
+        assert _wait(lambda: _vip_holders(hosts) == ["ctl02"]), _vip_holders(hosts)
+    finally:
+        sh(hosts["c"]["ctl01"], "systemctl start kube-apiserver-lb")
+    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
     # The VIP answers on the HAProxy port (no apiserver behind it here: TCP accept only).
     sh(hosts["c"]["cmp01"], f"timeout 5 bash -c 'exec 3<>/dev/tcp/{VIP}/443'")
 
