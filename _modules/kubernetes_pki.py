@@ -43,7 +43,13 @@ def _secret(pillar_key):
 def ca(ca_pillar):
     """``(key_pem, cert_pem)`` of the cluster CA held in the pillar at ``ca_pillar``.
 
-    For the states of this module; the CLI shows only :func:`ca_info`.
+    For the states of this module (it returns the key): from the CLI use :func:`ca_info`.
+
+    CLI Example (prints key material; for debugging on the host only):
+
+    .. code-block:: bash
+
+        salt-call kubernetes_pki.ca kubernetes:common:pki:ca
     """
     try:
         return pki.split_ca_bundle(_secret(ca_pillar))
@@ -65,7 +71,14 @@ def ca_info(ca_pillar="kubernetes:common:pki:ca"):
 
 
 def secret(pillar_key):
-    """A private key held in the pillar at ``pillar_key`` (for the states of this module)."""
+    """A private key held in the pillar at ``pillar_key`` (for the states of this module).
+
+    CLI Example (prints key material; for debugging on the host only):
+
+    .. code-block:: bash
+
+        salt-call kubernetes_pki.secret kubernetes:master:service_account_key
+    """
     text = _secret(pillar_key)
     try:
         pki.load_key(text)
@@ -75,7 +88,14 @@ def secret(pillar_key):
 
 
 def read(path):
-    """The text of ``path``, or None when it does not exist."""
+    """The text of ``path``, or None when it does not exist.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.read /etc/kubernetes/pki/ca.crt
+    """
     try:
         with open(path, encoding="ascii") as handle:
             return handle.read()
@@ -96,7 +116,14 @@ def _ids(user, group):
 
 def write(path, text, mode, user="root", group="root"):
     """Write ``text`` to ``path`` atomically, created with ``mode`` (an int) from the start
-    (a key is never readable by others, not even for a moment)."""
+    (a key is never readable by others, not even for a moment).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.write /tmp/x.txt "text" 0o644
+    """
     uid, gid = _ids(user, group)
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o755, exist_ok=True)
@@ -115,7 +142,14 @@ def write(path, text, mode, user="root", group="root"):
 
 
 def ownership(path):
-    """``{"mode": "0600", "user": ..., "group": ...}`` of an existing file, or None."""
+    """``{"mode": "0600", "user": ..., "group": ...}`` of an existing file, or None.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.ownership /etc/kubernetes/pki/apiserver.key
+    """
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -128,7 +162,14 @@ def ownership(path):
 
 
 def set_ownership(path, mode, user="root", group="root"):
-    """Set mode (an int), owner and group of ``path``."""
+    """Set mode (an int), owner and group of ``path``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01* kubernetes_pki.set_ownership /etc/kubernetes/pki/apiserver.key 0o600
+    """
     uid, gid = _ids(user, group)
     os.chown(path, uid, gid)
     os.chmod(path, mode)
