@@ -105,6 +105,16 @@ def read(path):
         raise CommandExecutionError(f"cannot read {path}: {exc}") from exc
 
 
+def _mode(mode):
+    """An int mode, also from the CLI's octal text ("0600")."""
+    if isinstance(mode, str):
+        try:
+            return int(mode, 8)
+        except ValueError as exc:
+            raise CommandExecutionError(f"mode {mode!r} is not an octal mode") from exc
+    return mode
+
+
 def _ids(user, group):
     try:
         uid = pwd.getpwnam(user).pw_uid
@@ -115,15 +125,16 @@ def _ids(user, group):
 
 
 def write(path, text, mode, user="root", group="root"):
-    """Write ``text`` to ``path`` atomically, created with ``mode`` (an int) from the start
-    (a key is never readable by others, not even for a moment).
+    """Write ``text`` to ``path`` atomically, created with ``mode`` (an int or octal text)
+    from the start (a key is never readable by others, not even for a moment).
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt ctl01* kubernetes_pki.write /tmp/x.txt "text" 0o644
+        salt ctl01* kubernetes_pki.write /tmp/x.txt "text" "0644"
     """
+    mode = _mode(mode)
     uid, gid = _ids(user, group)
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o755, exist_ok=True)
@@ -162,17 +173,17 @@ def ownership(path):
 
 
 def set_ownership(path, mode, user="root", group="root"):
-    """Set mode (an int), owner and group of ``path``.
+    """Set mode (an int or octal text), owner and group of ``path``.
 
     CLI Example:
 
     .. code-block:: bash
 
-        salt ctl01* kubernetes_pki.set_ownership /etc/kubernetes/pki/apiserver.key 0o600
+        salt ctl01* kubernetes_pki.set_ownership /etc/kubernetes/pki/apiserver.key "0600"
     """
     uid, gid = _ids(user, group)
     os.chown(path, uid, gid)
-    os.chmod(path, mode)
+    os.chmod(path, _mode(mode))
     return True
 
 
