@@ -347,6 +347,7 @@ SERVICES = (
     "salt-minion",
     "etcd",
     "stacksalt-galera",
+    "rabbitmq-server@main",
     "etcd-calico",
     "kube-apiserver-lb",
     "keepalived",
