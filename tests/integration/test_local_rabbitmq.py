@@ -14,6 +14,7 @@ account from the deployment's generated secrets (never printed).
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import time
 import uuid
@@ -28,6 +29,9 @@ from stacksalt.cluster import runtime
 from .test_local_galera import ADDR, CTL, dexec, wait_for
 
 pytestmark = pytest.mark.integration
+# pika logs every refused reconnect (expected here) and keeps logging from its I/O threads
+# after pytest has closed the captured streams
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 ROOT = Path(__file__).resolve().parents[2]
 NODES = {n: f"rabbit@{n}" for n in CTL}
