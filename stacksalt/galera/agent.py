@@ -506,7 +506,19 @@ class Agent:
             # A member that is steady looks once a poll; one that is recovering, waiting for a
             # lock or a peer, looks often: each stage of a recovery waits for the next look.
             steady = decision is not None and decision.action is Action.KEEP_RUNNING
-            time.sleep(self.cfg.poll if steady else self.cfg.fast_poll)
+            self.pause(self.cfg.poll if steady else self.cfg.fast_poll)
+
+    def pause(self, seconds: float) -> None:
+        """Sleep until the next look, but wake at once when our mariadbd exits: a dead
+        member must leave the live members before its peers decide to join it."""
+        child = self.child
+        if child is None or child.poll() is not None:
+            time.sleep(seconds)
+            return
+        try:
+            child.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return
 
     def shutdown(self, *_args) -> None:
         self.stopping = True

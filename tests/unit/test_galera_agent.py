@@ -64,3 +64,24 @@ def test_config_file_errors_name_the_file(tmp_path):
     path.write_text("cluster: t\nnode: n1\n")
     with pytest.raises(SystemExit, match=f"{path}: bad galera agent config"):
         AgentConfig.load(str(path))
+
+
+def test_pause_wakes_when_mariadbd_exits(agent):
+    """A dead member leaves the live members at once, not a poll later."""
+    import subprocess
+    import time
+
+    agent.child = subprocess.Popen(["sleep", "0.2"])
+    started = time.monotonic()
+    agent.pause(60)
+    assert agent.child.poll() == 0
+    assert time.monotonic() - started < 30, "pause() slept through the child's exit"
+
+
+def test_pause_without_child_sleeps(agent):
+    import time
+
+    agent.child = None
+    started = time.monotonic()
+    agent.pause(0.05)
+    assert time.monotonic() - started >= 0.05
