@@ -1,5 +1,5 @@
 """Execution module: the Kubernetes hosts' certificates (thin adapter over
-``stacksalt.k8shost.pki``).
+``stacksalt.pki``).
 
 Key material is read from the pillar by key name (``ca_pillar``), never passed as an
 argument, and never returned: functions return certificate facts (subject, SANs, expiry).
@@ -13,7 +13,7 @@ import tempfile
 from salt.exceptions import CommandExecutionError
 
 try:
-    from stacksalt.k8shost import pki
+    from stacksalt import pki
 
     HAS_STACKSALT = True
 except ImportError:  # pragma: no cover - depends on the minion's environment

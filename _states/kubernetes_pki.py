@@ -11,7 +11,7 @@ name.
 from salt.exceptions import CommandExecutionError
 
 try:
-    from stacksalt.k8shost import pki
+    from stacksalt import pki
 
     HAS_STACKSALT = True
 except ImportError:  # pragma: no cover - depends on the minion's environment

@@ -50,7 +50,7 @@ def generate_value(name: str) -> str:
     private key followed by its self-signed certificate), ``*_signing_key`` a PEM private
     key, ``*_cookie`` an Erlang cookie, anything else a random token."""
     if name.endswith(("_ca_key", "_signing_key")):
-        from stacksalt.k8shost import pki
+        from stacksalt import pki
 
         if name.endswith("_ca_key"):
             return pki.new_ca(name.removesuffix("_key").replace("_", "-"))

@@ -8,8 +8,6 @@ deployment secret ``docker_registry_password`` (``pillar/<cluster>/secrets.yml``
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import os
 import secrets as _random
 import shutil
@@ -84,75 +82,23 @@ def ensure_packages(log=print) -> None:
 
 def ensure_certificates(reg: Registry, log=print) -> None:
     """A CA and a server certificate for 127.0.0.1/localhost, made once per deployment."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from stacksalt import pki
 
     if all(reg.path(n).exists() for n in ("ca.crt", "ca.key", "server.crt", "server.key")):
         return
     log(f"creating the registry CA and certificate in {reg.state}")
-    now = datetime.datetime.now(datetime.UTC)
-
-    def key_pem(key) -> bytes:
-        return key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stacksalt registry CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
+    ca_key, ca_cert = pki.split_ca_bundle(pki.new_ca("stacksalt registry CA"))
+    key = pki.new_private_key()
+    spec = pki.CertSpec.build(
+        HOST, dns_names=["localhost"], ip_addresses=[HOST], usages=["server"], validity_days=825
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=825))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert = pki.issue(spec, key, ca_key, ca_cert)
     reg.state.mkdir(parents=True, exist_ok=True)
     os.chmod(reg.state, 0o700)
-    _write_private(reg.path("ca.key"), key_pem(ca_key))
-    _write_private(reg.path("server.key"), key_pem(key))
-    reg.path("ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    reg.path("server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_private(reg.path("ca.key"), ca_key.encode())
+    _write_private(reg.path("server.key"), key.encode())
+    reg.path("ca.crt").write_text(ca_cert)
+    reg.path("server.crt").write_text(cert)
 
 
 def write_htpasswd(reg: Registry, user: str, password: str) -> None:

@@ -12,7 +12,7 @@ import pwd
 
 import pytest
 
-from stacksalt.k8shost import pki
+from stacksalt import pki
 
 from .saltcall import load_salt
 

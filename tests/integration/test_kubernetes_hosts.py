@@ -22,9 +22,9 @@ import docker
 import pytest
 import yaml
 
+from stacksalt import pki
 from stacksalt.cluster import runtime
 from stacksalt.cluster.image import ensure_host_image
-from stacksalt.k8shost import pki
 from stacksalt.model.loader import Model
 from stacksalt.paths import state_dir
 from tests.conftest import copy_project

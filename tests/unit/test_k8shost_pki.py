@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from stacksalt.k8shost import pki
+from stacksalt import pki
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

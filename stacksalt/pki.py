@@ -1,4 +1,5 @@
-"""A small X.509 PKI for the Kubernetes hosts, on the ``cryptography`` library.
+"""A small X.509 PKI on the ``cryptography`` library: the Kubernetes hosts' CA and
+certificates, and the local image registry's.
 
 Pure functions of PEM text and plain data: the cluster CA (generated once per deployment on
 the salt master by ``stacksalt secrets init``), node and component certificates, and the
