@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from stacksalt.compose.spec import ServiceSpec
+from stacksalt.k8s.common import deep_merge as merge  # the one pillar-style merge
 from stacksalt.secrets import is_secret_key
 
 COMPOSE_VERSION = "2.4"
@@ -133,16 +134,6 @@ def split_secrets(data: Mapping, secret_values: set[str]) -> tuple[dict, dict]:
         else:
             public[key] = value
     return public, secret
-
-
-def merge(base: Mapping, over: Mapping) -> dict:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def _get(data: Mapping, path: Iterable[str]):

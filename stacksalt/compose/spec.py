@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from stacksalt.images.spec import SpecError
+
 _KEYS = {
     "role",
     "volumes",
@@ -24,10 +26,8 @@ _KEYS = {
 }
 
 
-class ComposeSpecError(ValueError):
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class ComposeSpecError(SpecError):
+    """docker-salt/compose.yml is wrong; ``problems`` holds one line per problem."""
 
 
 @dataclass(frozen=True)
