@@ -13,8 +13,6 @@ import urllib.request
 
 import pytest
 
-from .saltcall import load_salt
-
 pytestmark = pytest.mark.skipif(
     not shutil.which("etcd"), reason="etcd-server not installed (make setup installs it)"
 )
@@ -67,12 +65,6 @@ def etcd(tmp_path_factory):
     yield url
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
-
-
-@pytest.fixture(params=(False, True), ids=("apply", "test-mode"))
-def loaded(request, tmp_path):
-    funcs, states = load_salt(tmp_path, request.param)
-    return request.param, funcs, states
 
 
 def test_modules_come_from_the_installed_package(loaded):

@@ -15,8 +15,6 @@ import pytest
 from stacksalt import secrets
 from stacksalt.k8s.source import formula_roots, load_control
 
-from .saltcall import load_salt
-
 
 @pytest.fixture(scope="module")
 def workload(tmp_path_factory):
@@ -26,12 +24,6 @@ def workload(tmp_path_factory):
     _node, control = load_control(root, "local")
     values = secrets.load(secrets.secrets_file(root, "local"))
     return control, [str(r) for r in formula_roots(root)], values
-
-
-@pytest.fixture(params=(False, True), ids=("apply", "test-mode"))
-def loaded(request, tmp_path):
-    funcs, states = load_salt(tmp_path, request.param)
-    return request.param, funcs, states
 
 
 def test_modules_come_from_the_installed_package(loaded):
