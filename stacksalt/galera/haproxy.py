@@ -3,8 +3,11 @@
 Backups follow model order, which is also the order in which a new leader is chosen, so
 HAProxy's own failover and the next leader agree. ``on-marked-down shutdown-sessions`` cuts
 clients off a failed writer at once and ``on-marked-up shutdown-backup-sessions`` moves them
-back when it returns, so there is never more than one writer; ``httpchk`` asks the node's
-checker for readiness (RECIPES: ``mysql-check`` alone keeps a Donor/Joined node in service).
+back when it returns, so there is never more than one writer. A leader change reloads HAProxy;
+the old worker would keep its sessions (to the old writer) for as long as the clients stay
+connected, so ``hard-stop-after`` ends them and the clients reconnect to the new writer.
+``httpchk`` asks the node's checker for readiness (RECIPES: ``mysql-check`` alone keeps a
+Donor/Joined node in service).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ def render(
         "# Written by the stacksalt Galera agent: the writer follows etcd's leader key.",
         "global",
         "    maxconn 4096",
+        "    hard-stop-after 1s",
         f"    stats socket {stats_socket} mode 600 level admin",
         "defaults",
         "    mode tcp",

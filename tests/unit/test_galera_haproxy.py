@@ -74,3 +74,10 @@ def test_exactly_one_writer(leader, expected):
 def test_check_timing(kwargs, expected):
     text = haproxy.render(MEMBERS, "ctl01", "0.0.0.0", 13306, 9200, "/run/x.sock", **kwargs)
     assert f"default-server port 9200 {expected} " in text
+
+
+def test_a_reload_ends_the_old_workers_sessions():
+    """After a leader change the old worker must not keep clients on the old writer."""
+    text = haproxy.render(MEMBERS, "ctl02", "0.0.0.0", 13306, 9200, "/run/x.sock")
+    glob = text.split("defaults", 1)[0]
+    assert "    hard-stop-after 1s\n" in glob
