@@ -12,7 +12,7 @@ try:
     import pymysql
 
     from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
-    from stacksalt.galera import mysqld
+    from stacksalt.galera import mysqld, restart
 
     HAS_LIBS = True
 except ImportError:  # pragma: no cover - depends on the minion's environment
@@ -214,3 +214,39 @@ def is_leader(cluster, node, endpoints):
         return store.get("leader") == node
     except EtcdUnavailable as exc:
         raise CommandExecutionError(str(exc)) from exc
+
+
+def agent_started_at(service="stacksalt-galera"):
+    """
+    When the agent's main process started (epoch seconds), or None when it is not running.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01 galera_cluster.agent_started_at
+    """
+    out = __salt__["cmd.run_stdout"](
+        ["systemctl", "show", "--property=MainPID", "--value", service], python_shell=False
+    ).strip()
+    pid = int(out) if out.isdigit() else 0
+    if not pid:
+        return None
+    try:
+        return restart.process_started_at(pid)
+    except (OSError, ValueError):  # it exited while we looked
+        return None
+
+
+def restart_due(files, service="stacksalt-galera"):
+    """
+    The configuration files modified after the agent started (it runs an older
+    configuration); empty when it runs the current one.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt ctl01 galera_cluster.restart_due '["/etc/mysql/galera.cnf"]'
+    """
+    return restart.changed_since(files, agent_started_at(service))

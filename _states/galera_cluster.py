@@ -3,14 +3,23 @@
 States start from ``{"result": False}``, look first, predict in test mode, act, and look again.
 """
 
+import logging
 import time
+
+try:
+    from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+    from stacksalt.galera import restart as rolling
+except ImportError:  # pragma: no cover - __virtual__ below reports the missing module
+    rolling = None
+
+log = logging.getLogger(__name__)
 
 __virtualname__ = "galera_cluster"
 
 
 def __virtual__():
-    if "galera_cluster.wsrep_status" not in __salt__:
-        return False, "galera_cluster: execution module not available"
+    if "galera_cluster.wsrep_status" not in __salt__ or rolling is None:
+        return False, "galera_cluster: execution module or the stacksalt package not available"
     return __virtualname__
 
 
@@ -34,14 +43,8 @@ def synced(name, size, socket=None, timeout=900, interval=2):
     ret = _ret(name)
 
     def look():
-        status = __salt__["galera_cluster.wsrep_status"](socket)
-        state = status.get("wsrep_local_state_comment", "not answering")
-        cluster = int(status.get("wsrep_cluster_size") or 0)
-        ok = state == "Synced" and status.get("wsrep_ready") == "ON" and cluster >= size
-        return (
-            ok,
-            f"{state}, wsrep_ready={status.get('wsrep_ready', '-')}, cluster size {cluster}/{size}",
-        )
+        ok, _state, what = _member(socket, size)
+        return ok, what
 
     ok, what = look()
     if ok:
@@ -62,6 +65,87 @@ def synced(name, size, socket=None, timeout=900, interval=2):
     ret["comment"] = (
         f"member not Synced after {timeout} s ({what}); read the agent's decision "
         "with 'etcdctl get --prefix /galera/' or 'journalctl -u stacksalt-galera'"
+    )
+    return ret
+
+
+def _member(socket, size):
+    status = __salt__["galera_cluster.wsrep_status"](socket)
+    state = status.get("wsrep_local_state_comment", "not answering")
+    cluster = int(status.get("wsrep_cluster_size") or 0)
+    ok = state == "Synced" and status.get("wsrep_ready") == "ON" and cluster >= size
+    what = f"{state}, wsrep_ready={status.get('wsrep_ready', '-')}, cluster size {cluster}/{size}"
+    return ok, state, what
+
+
+def restarted_in_turn(
+    name, files, size, cluster, node, endpoints, socket=None, timeout=900, lock_ttl=30
+):
+    """
+    Restart the Galera agent (and so mariadbd) when one of ``files`` changed after it
+    started, one member at a time: under the cluster's restart lock in etcd, once every
+    member is Synced, and waiting until this member is Synced again before the next one
+    goes. A highstate on all members at once never takes the cluster down.
+
+    .. code-block:: yaml
+
+        galera-server-agent-restarted-in-turn:
+          galera_cluster.restarted_in_turn:
+            - name: stacksalt-galera
+            - files: [/etc/mysql/galera.cnf, /etc/stacksalt/galera.yaml]
+            - size: 3
+            - cluster: openstack
+            - node: ctl01
+            - endpoints: ["http://10.0.0.11:2379"]
+    """
+    ret = _ret(name)
+    stale = __salt__["galera_cluster.restart_due"](list(files), name)
+    if not stale:
+        ret.update(result=True, comment=f"{name} runs the current configuration")
+        return ret
+    changes = {"restarted": name, "changed since it started": stale}
+    if __opts__["test"]:
+        ret.update(
+            result=None,
+            comment=f"{name} would restart in its turn ({', '.join(stale)} changed)",
+            changes=changes,
+        )
+        return ret
+    running = _member(socket, size)[1] != "not answering"
+    store = EtcdStore(list(endpoints), f"/galera/{cluster}")
+
+    def look():
+        ok, _state, what = _member(socket, size)
+        return rolling.Look(ok, what)
+
+    def restart():
+        if not __salt__["service.restart"](name):
+            raise rolling.RestartError(f"systemctl restart {name} failed")
+
+    try:
+        waited = rolling.restart_in_turn(
+            store,
+            node,
+            restart,
+            look,
+            timeout,
+            lock_ttl=lock_ttl,
+            whole_first=running,
+            log=log.info,
+        )
+    except (rolling.RestartError, EtcdUnavailable) as exc:
+        ret["comment"] = (
+            f"{name} not restarted in turn: {exc}; read 'journalctl -u {name}' and "
+            f"'etcdctl get --prefix /galera/{cluster}/'"
+        )
+        return ret
+    if __salt__["galera_cluster.restart_due"](list(files), name):
+        ret["comment"] = f"{name} restarted but still reports an older start than its files"
+        return ret
+    ret.update(
+        result=True,
+        comment=f"{name} restarted in its turn (waited {waited:.0f} s for it); Synced again",
+        changes=changes,
     )
     return ret
 

@@ -356,3 +356,61 @@ def test_member_with_foreign_uuid_is_fenced(db):
     agent(node, "start")
     wait_synced()
     assert_nothing_lost(w)
+
+
+def _apply_galera(cluster, pillar: dict | None) -> list:
+    """``state.apply galera`` on the three controllers at once, from the master."""
+    from stacksalt.cluster import runtime
+    from stacksalt.cluster.summary import summarize
+
+    master = runtime.client().containers.get(cluster.container(cluster.master))
+    ids = [n.id for n in cluster.nodes if n.hostname in CTL]
+    args = ["state.apply", "galera"] + ([f"pillar={json.dumps(pillar)}"] if pillar else [])
+    ret = runtime.run_job(master, "ctl*", args, ids)
+    rows = [summarize(i, ret.get(i, "no return")) for i in ids]
+    assert all(r.ok for r in rows), [(r.node, r.error, r.failures) for r in rows]
+    return rows
+
+
+def test_a_config_change_restarts_the_members_one_at_a_time(db, cluster):
+    """A highstate that changes the configuration on every member at once: each restarts in
+    its turn (at every moment at least two members are Synced), the writer loses nothing,
+    the new setting is live everywhere, and a second run changes nothing."""
+    pids = {n: dexec(n, "pgrep -x mariadbd").strip() for n in CTL}
+    value = 400 + secrets.randbelow(90)  # the model says 500
+    synced: list[int] = []
+    halt = threading.Event()
+
+    def monitor():
+        while not halt.is_set():
+            sizes = [
+                int(w.get("wsrep_cluster_size", 0))
+                for w in map(wsrep, CTL)
+                if w.get("wsrep_local_state_comment") == "Synced"
+            ]
+            synced.append(max(sizes, default=0))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=monitor, daemon=True)
+    watcher.start()
+    try:
+        with writing(db) as w:
+            rows = _apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
+            w.wait_more(20)
+    finally:
+        halt.set()
+        watcher.join(30)
+    for row in rows:
+        assert "galera-server-agent-restarted-in-turn" in row.changes, (row.node, row.changes)
+    assert_nothing_lost(w)
+    assert synced and min(synced) >= 2, f"fewer than 2 Synced members at some point: {synced}"
+    for node in CTL:
+        assert int(sql(node, "SELECT @@max_connections;")) == value
+        assert dexec(node, "pgrep -x mariadbd").strip() != pids[node], f"{node} not restarted"
+    again = _apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
+    assert [r.changes for r in again] == [[], [], []]
+    # back to the model's configuration (one more rolling restart)
+    _apply_galera(cluster, None)
+    wait_synced()
+    for node in CTL:
+        assert int(sql(node, "SELECT @@max_connections;")) == 500
