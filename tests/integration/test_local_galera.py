@@ -358,7 +358,7 @@ def test_member_with_foreign_uuid_is_fenced(db):
     assert_nothing_lost(w)
 
 
-def _apply_galera(cluster, pillar: dict | None) -> list:
+def apply_galera(cluster, pillar: dict | None) -> list:
     """``state.apply galera`` on the three controllers at once, from the master."""
     from stacksalt.cluster import runtime
     from stacksalt.cluster.summary import summarize
@@ -395,7 +395,7 @@ def test_a_config_change_restarts_the_members_one_at_a_time(db, cluster):
     watcher.start()
     try:
         with writing(db) as w:
-            rows = _apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
+            rows = apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
             w.wait_more(20)
     finally:
         halt.set()
@@ -407,10 +407,10 @@ def test_a_config_change_restarts_the_members_one_at_a_time(db, cluster):
     for node in CTL:
         assert int(sql(node, "SELECT @@max_connections;")) == value
         assert dexec(node, "pgrep -x mariadbd").strip() != pids[node], f"{node} not restarted"
-    again = _apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
+    again = apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
     assert [r.changes for r in again] == [[], [], []]
     # back to the model's configuration (one more rolling restart)
-    _apply_galera(cluster, None)
+    apply_galera(cluster, None)
     wait_synced()
     for node in CTL:
         assert int(sql(node, "SELECT @@max_connections;")) == 500
