@@ -277,7 +277,7 @@ class Agent:
             ):
                 return status
             now = time.monotonic()
-            if now - last_look >= 1.0:
+            if now - last_look >= 0.5:
                 last_look = now
                 if self.lock_lease is not None:
                     self.store.refresh(self.lock_lease)
@@ -342,7 +342,11 @@ class Agent:
         ):
             self.store.compare_and_put("recovery_started_at", None, str(now))
         self.store.put(f"queue/{self.cfg.node}", str(now))
-        record = local.to_record()
+        # Stamped now: the position was read while mariadbd was down and only this agent
+        # starts it, so it is still current; stamping it with the time of the look before
+        # the decision made it older than a recovery another member started meanwhile (a
+        # needless second round of publishing).
+        record = replace(local, seqno_read_at=now).to_record()
         self.store.put(f"seqno/{self.cfg.node}", record.to_json())
         log.info("published position %s", local.position)
 
