@@ -18,6 +18,10 @@
    PID 1 and gets the container's signals. No supervisor.
 
 Set STACKSALT_SKIP_STATES=1 to exec the command without applying the formulas.
+
+``stacksalt-entrypoint --apply STATES`` (in a running container, through ``docker exec`` or a
+Kubernetes Job) applies those states with the same pillar overlay and exits with their result:
+a post job, such as the RabbitMQ vhosts, users and policies once every member runs.
 """
 
 from __future__ import annotations
@@ -175,6 +179,16 @@ def main(argv: list[str]) -> int:
     if not argv:
         log("no command: give the daemon as the container's CMD")
         return 2
+    if argv[0] == "--apply":
+        if len(argv) != 2 or not argv[1]:
+            log("usage: stacksalt-entrypoint --apply STATE[,STATE...]")
+            return 2
+        try:
+            apply_states(argv[1], overlay(dict(os.environ)))
+        except (EntrypointError, OSError) as exc:
+            log(str(exc))
+            return 1
+        return 0
     try:
         formulas = os.environ.get("STACKSALT_FORMULAS", "")
         if formulas and os.environ.get("STACKSALT_SKIP_STATES") != "1":

@@ -170,6 +170,9 @@ def cmd_up(args) -> int:
         names = [body["container_name"] for body in rendered.compose["services"].values()]
         _log(f"waiting until all {len(names)} containers are healthy (at most {args.timeout} s)")
         runner.wait_healthy(names, args.timeout, _log)
+        for container, states in rendered.posts:
+            _log(f"post job on {container}: {states}")
+            runner.run_post(container, states, _log)
     except _errors() as exc:
         _err(f"stacksalt compose up: {exc}")
         return 1

@@ -71,6 +71,8 @@ class Rendered:
     secret_files: dict[str, dict] = field(default_factory=dict)  # file name -> pillar
     endpoints: list[Endpoint] = field(default_factory=list)
     containers: dict[str, list[str]] = field(default_factory=dict)  # service -> compose names
+    # (container name, states): post jobs, run once every container is healthy
+    posts: list[tuple[str, str]] = field(default_factory=list)
 
 
 def translate_addresses(data, old: str, new: str):
@@ -219,6 +221,8 @@ def render(
     for svc in services:
         nodes = placed[svc.name]
         out.containers[svc.name] = [container(svc.name, n) for n in nodes]
+        if svc.post and nodes:
+            out.posts.append((f"{cluster.project}-{container(svc.name, nodes[0])}", svc.post))
         for pos, node in enumerate(nodes):
             name = container(svc.name, node)
             formula = svc.role[0]

@@ -98,6 +98,31 @@ def docker_compose(
         )
 
 
+ENTRYPOINT = ["/opt/salt/bin/python3", "/usr/local/bin/stacksalt-entrypoint"]
+
+
+def run_post(
+    container: str, states: str, log: Callable[[str], None] = print, timeout: float = 900
+) -> None:
+    """Apply ``states`` in the running ``container`` through its entrypoint (same pillar
+    overlay as at its start); its summary lines are progress; raise when they fail."""
+    cmd = ["docker", "exec", container, *ENTRYPOINT, "--apply", states]
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ComposeRunError(
+            f"{container}: post job {states} still running after {timeout:.0f} s"
+        ) from exc
+    for line in (res.stdout + res.stderr).splitlines():
+        if line.strip():
+            log(f"  {container} | {line}")
+    if res.returncode != 0:
+        raise ComposeRunError(
+            f"{container}: post job {states} failed (exit {res.returncode}); read the lines "
+            f"above, fix the model, then run 'stacksalt compose up' again"
+        )
+
+
 def states(names: list[str]) -> dict[str, str]:
     """{container: 'running healthy' | 'exited' | 'missing' ...}."""
     out = {}

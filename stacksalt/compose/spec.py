@@ -23,6 +23,7 @@ _KEYS = {
     "serial",
     "first_member",
     "publish",
+    "post",
 }
 
 
@@ -45,6 +46,8 @@ class ServiceSpec:
     serial: bool = False
     first_member: dict = field(default_factory=dict)
     publish: tuple[int, ...] = ()
+    # States applied on the first member once every member is healthy (a post job).
+    post: str = ""
 
 
 def _mapping(value, where: str, problems: list[str]) -> dict:
@@ -106,6 +109,10 @@ def parse(data, images: set[str] | None = None) -> list[ServiceSpec]:
         if not isinstance(first, dict):
             problems.append(f"{where}.first_member: must be a pillar mapping")
             first = {}
+        post = body.get("post") or ""
+        if not isinstance(post, str) or (post and not all(p.strip() for p in post.split(","))):
+            problems.append(f"{where}.post: state names separated by commas, e.g. 'x.y,x.z'")
+            post = ""
         out.append(
             ServiceSpec(
                 name=name,
@@ -121,6 +128,7 @@ def parse(data, images: set[str] | None = None) -> list[ServiceSpec]:
                 serial=bool(body.get("serial", False)),
                 first_member=first,
                 publish=tuple(publish),
+                post=post,
             )
         )
     for svc in out:

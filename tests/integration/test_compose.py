@@ -190,6 +190,35 @@ def test_rabbitmq_is_clustered_and_answers_amqp(up):
         assert b"RabbitMQ" in frame
 
 
+def rabbitmqctl(host: str, *args: str):
+    out = sh(
+        "docker",
+        "exec",
+        cname("rabbitmq", host),
+        "env",
+        "HOME=/var/lib/rabbitmq/main",
+        "/usr/lib/rabbitmq/bin/rabbitmqctl",
+        *args,
+        "--formatter",
+        "json",
+        timeout=180,
+    ).stdout
+    return json.loads(out)
+
+
+def test_rabbitmq_vhosts_users_and_policies_from_the_post_job(up):
+    """The post job ran on the first member; the objects are cluster-wide, so another
+    member sees them."""
+    vhosts = {v["name"] for v in rabbitmqctl("ctl02", "list_vhosts")}
+    assert "/openstack" in vhosts
+    users = {u["user"] for u in rabbitmqctl("ctl02", "list_users")}
+    assert "keystone" in users
+    perms = rabbitmqctl("ctl03", "list_permissions", "-p", "/openstack")
+    assert {"user": "keystone", "configure": ".*", "write": ".*", "read": ".*"} in perms
+    policies = rabbitmqctl("ctl03", "list_policies", "-p", "/openstack")
+    assert policies, "no policy in /openstack"
+
+
 def test_memcached_answers_on_every_node(up):
     for host in HOSTS:
         with socket.create_connection(

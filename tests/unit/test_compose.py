@@ -190,6 +190,14 @@ def test_layout_ports_and_dependencies():
     assert out.compose["networks"]["cluster"]["name"] == "stacksalt-compose-test"
 
 
+def test_post_jobs_run_on_the_first_member_only():
+    out = rendered()
+    posts = dict(out.posts)
+    first = out.containers["rabbitmq"][0]
+    assert list(posts) == [f"stacksalt-compose-test-{first}"]
+    assert posts[f"stacksalt-compose-test-{first}"] == "rabbitmq.server.objects"
+
+
 def test_a_disabled_role_places_no_container():
     c = cluster()
     pillar = dict(c.nodes[2].pillar)
@@ -260,6 +268,8 @@ def test_split_secrets(data, public, secret):
         ({"services": {"etcd": {"role": "e:s", "publish": [0]}}}, "port numbers"),
         ({"services": {"etcd": {"role": "e:s", "depends_on": ["x"]}}}, "services of this"),
         ({"services": {"etcd": {"role": "e:s", "mounts": {"galera": ["run"]}}}}, "no service"),
+        ({"services": {"etcd": {"role": "e:s", "post": "a,,b"}}}, "state names"),
+        ({"services": {"etcd": {"role": "e:s", "post": ["a"]}}}, "state names"),
     ],
 )
 def test_bad_compose_specs(body, message):

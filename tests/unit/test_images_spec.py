@@ -281,6 +281,12 @@ def test_entrypoint_needs_a_command():
     assert load_entrypoint().main([]) == 2
 
 
+@pytest.mark.parametrize("argv", [["--apply"], ["--apply", ""], ["--apply", "a", "b"]])
+def test_entrypoint_apply_needs_one_state_list(argv, capsys):
+    assert load_entrypoint().main(argv) == 2
+    assert "usage: stacksalt-entrypoint --apply" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "argv",
     [

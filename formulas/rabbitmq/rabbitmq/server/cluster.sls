@@ -1,11 +1,12 @@
-{#- Membership, then what lives in the cluster: vhosts, users of the enabled OpenStack
-    services, and the policies derived from those services. Cluster-wide objects are set
-    from every member; the states look first, so the second member finds nothing to do. #}
+{#- Membership (rabbitmqctl join), then what lives in the cluster (objects.sls). #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import server, instances, users, vhosts, policy_services with context %}
 
 include:
   - {{ tplroot }}.server.service
+{%- if not grains.get('noservices', False) %}
+  - {{ tplroot }}.server.objects
+{%- endif %}
 
 {%- if not grains.get('noservices', False) %}
 {%- for inst in instances %}
@@ -21,60 +22,5 @@ rabbitmq-server-{{ inst.name }}-cluster-joined:
     - require:
       - sls: {{ tplroot }}.server.service
 
-{%- for vhost in vhosts %}
-
-rabbitmq-server-{{ inst.name }}-vhost-{{ vhost | replace('/', '') or 'root' }}-present:
-  rabbitmq_cluster.vhost_present:
-    - name: {{ vhost }}
-    - node: {{ inst.node }}
-    - env: {{ conn_env | json }}
-    - require:
-      - rabbitmq_cluster: rabbitmq-server-{{ inst.name }}-cluster-joined
-{%- endfor %}
-
-{%- for user in users %}
-
-rabbitmq-server-{{ inst.name }}-user-{{ user.name }}-present:
-  rabbitmq_cluster.user_present:
-    - name: {{ user.name }}
-    - password: {{ user.password | json }}
-    - tags: {{ user.tags | json }}
-    - perms:
-        {{ user.vhost }}: ['.*', '.*', '.*']
-    - node: {{ inst.node }}
-    - env: {{ conn_env | json }}
-    - require:
-      - rabbitmq_cluster: rabbitmq-server-{{ inst.name }}-vhost-{{ user.vhost | replace('/', '') or 'root' }}-present
-{%- endfor %}
-
-rabbitmq-server-{{ inst.name }}-policies-present:
-  rabbitmq_cluster.policies_present:
-    - services: {{ policy_services | json }}
-    - policy_options: {{ server.policy_options | json }}
-    - carries: {{ inst.carries | json }}
-    - vhosts: {{ vhosts | json }}
-    - node: {{ inst.node }}
-    - env: {{ conn_env | json }}
-    - require:
-      - rabbitmq_cluster: rabbitmq-server-{{ inst.name }}-cluster-joined
-{%- for vhost in vhosts %}
-      - rabbitmq_cluster: rabbitmq-server-{{ inst.name }}-vhost-{{ vhost | replace('/', '') or 'root' }}-present
-{%- endfor %}
-
-{%- for policy in inst.policies %}
-
-rabbitmq-server-{{ inst.name }}-policy-{{ policy.name }}-present:
-  rabbitmq_cluster.policy_present:
-    - name: {{ policy.name }}
-    - pattern: {{ policy.pattern | json }}
-    - definition: {{ policy.get('definition', {}) | json }}
-    - priority: {{ policy.get('priority', 0) }}
-    - apply_to: {{ policy.get('apply_to', 'all') }}
-    - vhost: {{ policy.get('vhost', vhosts[0]) }}
-    - node: {{ inst.node }}
-    - env: {{ conn_env | json }}
-    - require:
-      - rabbitmq_cluster: rabbitmq-server-{{ inst.name }}-policies-present
-{%- endfor %}
 {%- endfor %}
 {%- endif %}
