@@ -37,6 +37,7 @@ from tests.integration.test_local_galera import (  # noqa: E402
     sql,
     store,
     wait_for,
+    watching_synced,
     wsrep,
 )
 
@@ -104,35 +105,19 @@ def rolling_restart(password: str, topo) -> tuple[float, int, int, int]:
     """A configuration change applied to the three controllers at once: the time of the
     ``state.apply galera`` (three restarts in turn), the fewest Synced members seen, rows
     acknowledged and lost. The model's configuration is put back afterwards (not timed)."""
-    synced_min = [3]
-    halt = threading.Event()
-
-    def monitor():
-        while not halt.is_set():
-            sizes = [
-                int(w.get("wsrep_cluster_size", 0))
-                for w in map(wsrep, CTL)
-                if w.get("wsrep_local_state_comment") == "Synced"
-            ]
-            synced_min[0] = min(synced_min[0], max(sizes, default=0))
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=monitor, daemon=True)
     writer = Writer(password)
     writer.start()
     writer.wait_more(20, timeout=120)
-    watcher.start()
-    t0 = time.monotonic()
-    apply_galera(topo, {"galera": {"server": {"max_connections": 499}}})
-    took = time.monotonic() - t0
-    halt.set()
-    watcher.join(30)
+    with watching_synced() as synced:
+        t0 = time.monotonic()
+        apply_galera(topo, {"galera": {"server": {"max_connections": 499}}})
+        took = time.monotonic() - t0
     writer.wait_more(20, timeout=120)
     writer.halt.set()
     writer.join(timeout=30)
     apply_galera(topo, None)
     wait_synced()
-    return took, synced_min[0], len(writer.acked), lost_rows(writer.acked)
+    return took, min(synced, default=0), len(writer.acked), lost_rows(writer.acked)
 
 
 def recovered(node: str) -> tuple[str, int]:

@@ -191,6 +191,32 @@ def writing(password: str):
         writer.join(timeout=30)
 
 
+@contextlib.contextmanager
+def watching_synced():
+    """Samples, every 0.2 s, the cluster size seen by the Synced members (0 when none is
+    Synced); yields the list of samples, filled until the block ends."""
+    samples: list[int] = []
+    halt = threading.Event()
+
+    def monitor():
+        while not halt.is_set():
+            sizes = [
+                int(w.get("wsrep_cluster_size", 0))
+                for w in map(wsrep, CTL)
+                if w.get("wsrep_local_state_comment") == "Synced"
+            ]
+            samples.append(max(sizes, default=0))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=monitor, daemon=True)
+    watcher.start()
+    try:
+        yield samples
+    finally:
+        halt.set()
+        watcher.join(30)
+
+
 def assert_nothing_lost(writer: Writer) -> None:
     wait_synced()
     acked = set(writer.acked)
@@ -378,28 +404,9 @@ def test_a_config_change_restarts_the_members_one_at_a_time(db, cluster):
     the new setting is live everywhere, and a second run changes nothing."""
     pids = {n: dexec(n, "pgrep -x mariadbd").strip() for n in CTL}
     value = 400 + secrets.randbelow(90)  # the model says 500
-    synced: list[int] = []
-    halt = threading.Event()
-
-    def monitor():
-        while not halt.is_set():
-            sizes = [
-                int(w.get("wsrep_cluster_size", 0))
-                for w in map(wsrep, CTL)
-                if w.get("wsrep_local_state_comment") == "Synced"
-            ]
-            synced.append(max(sizes, default=0))
-            time.sleep(0.2)
-
-    watcher = threading.Thread(target=monitor, daemon=True)
-    watcher.start()
-    try:
-        with writing(db) as w:
-            rows = apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
-            w.wait_more(20)
-    finally:
-        halt.set()
-        watcher.join(30)
+    with watching_synced() as synced, writing(db) as w:
+        rows = apply_galera(cluster, {"galera": {"server": {"max_connections": value}}})
+        w.wait_more(20)
     for row in rows:
         assert "galera-server-agent-restarted-in-turn" in row.changes, (row.node, row.changes)
     assert_nothing_lost(w)
