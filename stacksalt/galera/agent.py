@@ -40,6 +40,7 @@ from stacksalt.galera.decision import (
     Decision,
     EtcdState,
     decide,
+    donor_order,
 )
 from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
 
@@ -281,6 +282,9 @@ class Agent:
                 last_look = now
                 if self.lock_lease is not None:
                     self.store.refresh(self.lock_lease)
+                # A join takes seconds: the writer must not wait for it to follow a new leader
+                # (e.g. when this member was the leader and was killed).
+                self.update_haproxy(self.store.get("leader"))
                 if joining:
                     others = set(self.store.get_prefix("nodes")) - {self.cfg.node}
                     alone_since = None if others else (alone_since or now)
@@ -298,19 +302,27 @@ class Agent:
             time.sleep(0.2)
         raise mysqld.MysqldError(f"mariadbd not Synced after {self.cfg.start_timeout:.0f} s")
 
-    def start_mysqld(self, decision: Decision, local: NodeFacts) -> None:
+    def start_mysqld(self, decision: Decision, local: NodeFacts, etcd: EtcdState) -> None:
         new_cluster = decision.action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.RECOVERY_BOOTSTRAP)
         if decision.action is Action.RECOVERY_BOOTSTRAP:
             mysqld.set_safe_to_bootstrap(self.cfg.mysqld)
         if decision.action is Action.BOOTSTRAP_NEW_CLUSTER:
             mysqld.ensure_datadir(self.cfg.mysqld)
         position = local.position if local.has_data else None
+        donors = (
+            []
+            if new_cluster
+            else donor_order(
+                [m["name"] for m in self.cfg.members], self.cfg.node, etcd.leader, etcd.live_nodes
+            )
+        )
         log.info(
-            "starting mariadbd (%s%s)",
+            "starting mariadbd (%s%s%s)",
             "new cluster" if new_cluster else "join",
             f", start position {position}" if position else "",
+            f", donors {','.join(donors)}" if donors else "",
         )
-        self.child = mysqld.start(self.cfg.mysqld, new_cluster, position)
+        self.child = mysqld.start(self.cfg.mysqld, new_cluster, position, donors)
         self.recovered = None
         started = time.monotonic()
         status = self.wait_synced(joining=not new_cluster)
@@ -443,7 +455,7 @@ class Agent:
         action = decision.action
         if action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP):
             try:
-                self.start_mysqld(decision, local)
+                self.start_mysqld(decision, local, etcd)
             finally:
                 self.release_lock()
         else:

@@ -426,6 +426,20 @@ def decide(
     return replace(decision, warnings=warnings)
 
 
+def donor_order(
+    members: tuple[str, ...] | list[str], joiner: str, leader: str | None, live: frozenset[str]
+) -> list[str]:
+    """The donors a joiner asks for, best first: the live members other than the leader in
+    model order, then the leader. A donor goes Donor/Desynced while it serves the state
+    transfer (IST included) and is then not ready, so a join that picked the leader would
+    send the single writer to a backup for as long as it lasts. The list is handed to
+    ``wsrep_sst_donor`` with a trailing comma, so Galera may still fall back to any member."""
+    others = [m for m in members if m in live and m not in (joiner, leader)]
+    if leader in live and leader != joiner:
+        others.append(leader)
+    return others
+
+
 def _fence(ctx: _Ctx) -> Decision | None:
     stored = ctx.etcd.cluster_uuid
     mine = ctx.local.cluster_uuid

@@ -135,8 +135,15 @@ def wsrep_recover(cfg: MysqldConfig, timeout: float = 120) -> RecoveredPosition:
     return parse_recovered_position(text, "mariadbd --wsrep-recover")
 
 
-def start(cfg: MysqldConfig, new_cluster: bool, start_position: str | None) -> subprocess.Popen:
-    """Start mariadbd in the background (its own session) and return the process."""
+def start(
+    cfg: MysqldConfig,
+    new_cluster: bool,
+    start_position: str | None,
+    donors: list[str] | tuple[str, ...] = (),
+) -> subprocess.Popen:
+    """Start mariadbd in the background (its own session) and return the process. ``donors``
+    (member names, best first) become ``--wsrep-sst-donor`` with a trailing comma: Galera
+    tries them in order for SST and IST, then any other member."""
     prepare_dirs(cfg)
     cmd = [
         cfg.binary,
@@ -148,6 +155,8 @@ def start(cfg: MysqldConfig, new_cluster: bool, start_position: str | None) -> s
         cmd.append("--wsrep-new-cluster")
     if start_position:
         cmd.append(f"--wsrep-start-position={start_position}")
+    if donors and not new_cluster:
+        cmd.append(f"--wsrep-sst-donor={','.join(donors)},")
     log = open(cfg.log, "ab")  # noqa: SIM115 - handed to the child
     try:
         return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

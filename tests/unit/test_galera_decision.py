@@ -21,6 +21,7 @@ from stacksalt.galera.decision import (
     choose_winner,
     classify_publications,
     decide,
+    donor_order,
     parse_state,
     validate_config,
 )
@@ -950,3 +951,25 @@ def test_status_record_is_json_ready():
         "reason": decision.reason,
         "warnings": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("joiner", "leader", "live", "expected"),
+    [
+        # the killed leader rejoins: the other non-leader first, the new leader last
+        ("ctl01", "ctl02", {"ctl02", "ctl03"}, ["ctl03", "ctl02"]),
+        # a non-leader rejoins
+        ("ctl03", "ctl01", {"ctl01", "ctl02"}, ["ctl02", "ctl01"]),
+        # only the leader is up (recovery: the winner bootstrapped, the first joiner)
+        ("ctl02", "ctl01", {"ctl01"}, ["ctl01"]),
+        # members not live are never named; the joiner never names itself
+        ("ctl01", "ctl03", {"ctl01", "ctl03"}, ["ctl03"]),
+        # no leader recorded: model order
+        ("ctl02", None, {"ctl01", "ctl03"}, ["ctl01", "ctl03"]),
+        # nobody live: no list, Galera chooses
+        ("ctl01", "ctl02", set(), []),
+    ],
+)
+def test_donor_order_keeps_the_leader_out_of_state_transfers(joiner, leader, live, expected):
+    members = ("ctl01", "ctl02", "ctl03")
+    assert donor_order(members, joiner, leader, frozenset(live)) == expected

@@ -30,3 +30,42 @@ def test_wsrep_recover_creates_the_socket_folder_first(tmp_path, monkeypatch):
     position = mysqld.wsrep_recover(cfg)
     assert seen == {"socket_dir": True}
     assert (position.uuid, position.seqno) == (UUID, 6)
+
+
+def _started_argv(tmp_path, monkeypatch, **kwargs) -> list[str]:
+    """Run mysqld.start with a stand-in binary that records its arguments."""
+    seen = tmp_path / "argv"
+    binary = tmp_path / "mariadbd"
+    binary.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}\n')
+    binary.chmod(0o755)
+    cfg = mysqld.MysqldConfig(
+        binary=str(binary),
+        datadir=str(tmp_path / "data"),
+        socket=str(tmp_path / "run" / "mysqld.sock"),
+        log=str(tmp_path / "log" / "mysqld.log"),
+    )
+    monkeypatch.setattr(mysqld, "_owner", lambda path, user: None)
+    assert mysqld.start(cfg, **kwargs).wait(timeout=30) == 0
+    return seen.read_text().splitlines()
+
+
+def test_a_join_names_its_donors_with_a_fallback(tmp_path, monkeypatch):
+    argv = _started_argv(
+        tmp_path,
+        monkeypatch,
+        new_cluster=False,
+        start_position=f"{UUID}:6",
+        donors=["ctl03", "ctl02"],
+    )
+    # trailing comma: Galera may still use any other member when those cannot serve
+    assert "--wsrep-sst-donor=ctl03,ctl02," in argv
+    assert f"--wsrep-start-position={UUID}:6" in argv
+    assert "--wsrep-new-cluster" not in argv
+
+
+def test_a_bootstrap_names_no_donor(tmp_path, monkeypatch):
+    argv = _started_argv(
+        tmp_path, monkeypatch, new_cluster=True, start_position=None, donors=["ctl02"]
+    )
+    assert "--wsrep-new-cluster" in argv
+    assert not [a for a in argv if a.startswith("--wsrep-sst-donor")]
