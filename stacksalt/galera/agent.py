@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +46,9 @@ from stacksalt.galera.decision import (
 from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
 
 log = logging.getLogger("stacksalt.galera.agent")
+
+STARTS = (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP)
+"""The decisions that start mariadbd: they need the lock."""
 
 
 @dataclass
@@ -75,6 +79,8 @@ class AgentConfig:
     recovery_timeout: float = 900.0
     not_ready_grace: float = 15.0
     join_abandon: float = 1.0
+    galera_port: int = 4567
+    probe_timeout: float = 0.5
 
     @classmethod
     def load(cls, path: str) -> AgentConfig:
@@ -302,6 +308,54 @@ class Agent:
             time.sleep(0.2)
         raise mysqld.MysqldError(f"mariadbd not Synced after {self.cfg.start_timeout:.0f} s")
 
+    def decide(self, etcd: EtcdState, local: NodeFacts) -> Decision:
+        return decide(
+            self.cfg.cluster_config,
+            etcd,
+            local,
+            now=time.time(),
+            freshness_window=self.cfg.freshness_window,
+            recovery_timeout=self.cfg.recovery_timeout,
+        )
+
+    def would_start(self, etcd: EtcdState, local: NodeFacts) -> bool:
+        """Whether this member would start mariadbd if it held the lock. Only then is the lock
+        taken: members that merely wait (for fresh positions, for the winner to bootstrap)
+        would otherwise hold it in turn, a round trip each, and the member whose turn it is
+        would find it taken and look again a poll later (1.3 s lost per recovery here)."""
+        wanted = self.decide(replace(etcd, lock_holder=self.cfg.node), local)
+        return wanted.action in STARTS
+
+    def answering(self, names: list[str]) -> list[str]:
+        """The members among ``names`` whose Galera port accepts a connection (their mariadbd
+        is up); ``names`` in the order given."""
+        address = {m["name"]: m["address"] for m in self.cfg.members}
+        up = []
+        for name in names:
+            try:
+                with socket.create_connection(
+                    (address[name], self.cfg.galera_port), timeout=self.cfg.probe_timeout
+                ):
+                    up.append(name)
+            except OSError:
+                continue
+        return up
+
+    def check_join(self, decision: Decision, etcd: EtcdState) -> Decision:
+        """A member's registration outlives its mariadbd by up to one look of its agent: when
+        every member crashed at once, the first agent to look still sees the others live.
+        Joining them is doomed (it is abandoned only once they unregister) and delays the
+        recovery, so a join goes ahead only when a live member's Galera port answers."""
+        peers = [m["name"] for m in self.cfg.members if m["name"] in etcd.live_nodes]
+        peers = [n for n in peers if n != self.cfg.node]
+        if not peers or self.answering(peers):
+            return decision
+        return Decision(
+            Action.WAIT,
+            f"{decision.reason}; but no live member ({', '.join(peers)}) answers on its "
+            f"Galera port {self.cfg.galera_port}: waiting for their agents to see it",
+        )
+
     def start_mysqld(self, decision: Decision, local: NodeFacts, etcd: EtcdState) -> None:
         new_cluster = decision.action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.RECOVERY_BOOTSTRAP)
         if decision.action is Action.RECOVERY_BOOTSTRAP:
@@ -437,23 +491,18 @@ class Agent:
         if not local.alive:
             self.unregister()
         etcd = self.etcd_state()
-        if not local.alive and not self.fenced:
+        if not local.alive and not self.fenced and self.would_start(etcd, local):
             self.take_lock()
             if self.lock_lease is not None:
                 # Read again under the lock: the previous holder may have bootstrapped or
                 # joined (and changed state) between our first read and taking the lock.
                 etcd = replace(self.etcd_state(), lock_holder=self.cfg.node)
-        decision = decide(
-            self.cfg.cluster_config,
-            etcd,
-            local,
-            now=time.time(),
-            freshness_window=self.cfg.freshness_window,
-            recovery_timeout=self.cfg.recovery_timeout,
-        )
+        decision = self.decide(etcd, local)
+        if decision.action is Action.JOIN:
+            decision = self.check_join(decision, etcd)
         self.write_status(decision)
         action = decision.action
-        if action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP):
+        if action in STARTS:
             try:
                 self.start_mysqld(decision, local, etcd)
             finally:

@@ -22,9 +22,10 @@ Scenarios (L1622-1647):
 
 Decisions the spec leaves open, and the choice made here ([infer]):
 
-- The lock is taken by the adapter *before* calling :func:`decide`; starting mysqld
-  (bootstrap or join) needs ``EtcdState.lock_holder == local.name``, so joiners start one at a
-  time (RECIPES: "Joiners must start one at a time").
+- Starting mysqld (bootstrap or join) needs ``EtcdState.lock_holder == local.name``, so
+  joiners start one at a time (RECIPES: "Joiners must start one at a time"). The adapter
+  takes the lock only when :func:`decide`, given the lock, would start mysqld, then reads
+  etcd again and decides under it.
 - No ``state`` but a local data directory holding data: etcd lost its keys while the data
   survived. Bootstrapping a *new* cluster from whoever grabs the lock could pick an old copy,
   so the node starts a recovery instead (same rule as L1641).

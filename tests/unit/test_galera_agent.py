@@ -85,3 +85,44 @@ def test_pause_without_child_sleeps(agent):
     started = time.monotonic()
     agent.pause(0.05)
     assert time.monotonic() - started >= 0.05
+
+
+def _join_setup(agent, answering: bool):
+    """Members on loopback addresses; n2's Galera port listens when ``answering``."""
+    from stacksalt.galera.decision import EtcdState
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.2", 0))
+    port = listener.getsockname()[1]
+    if answering:
+        listener.listen()
+    else:
+        listener.close()  # the port was just free: nothing listens there now
+    agent.cfg.galera_port = port
+    agent.cfg.members = [
+        {"name": "n1", "address": "127.0.0.1"},
+        {"name": "n2", "address": "127.0.0.2"},
+        {"name": "n3", "address": "127.0.0.3"},
+    ]
+    etcd = EtcdState(state="STEADY", leader="n2", live_nodes=frozenset({"n2"}))
+    return listener, etcd
+
+
+@pytest.mark.parametrize("answering", [True, False])
+def test_a_join_waits_while_no_live_member_answers(agent, answering):
+    """All members killed at once: n2 is still registered (its agent has not looked yet) but
+    its mariadbd is gone. Joining it would be doomed; the agent waits instead."""
+    from stacksalt.galera.decision import Action, Decision
+
+    listener, etcd = _join_setup(agent, answering)
+    try:
+        join = Decision(Action.JOIN, "reconnect: node n1 joins n2 (the leader)", target="n2")
+        decided = agent.check_join(join, etcd)
+    finally:
+        listener.close()
+    if answering:
+        assert decided is join
+    else:
+        assert decided.action is Action.WAIT
+        assert "no live member (n2) answers on its Galera port" in decided.reason
+        assert decided.reason.startswith("reconnect: node n1 joins n2")
