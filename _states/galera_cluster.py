@@ -150,28 +150,52 @@ def restarted_in_turn(
     return ret
 
 
-def _leader_only(ret, leader):
-    """Schema changes run on the leader only (Galera replicates them); None when leader.
+def _leader_only(ret, leader, present, wait=20, interval=1):
+    """Schema changes run on the leader only (Galera replicates them); None when this member
+    must apply the change itself.
 
-    ``leader`` is ``{"cluster": ..., "node": ..., "endpoints": [...]}`` from the SLS.
+    ``leader`` is ``{"cluster": ..., "node": ..., "endpoints": [...]}`` from the SLS;
+    ``present()`` says whether the object is as wanted now. A non-leader waits up to ``wait``
+    seconds for the leader's change to arrive. If it does not, the leadership moved during
+    this run (a rolling restart moves it) to a member that had already passed this state, and
+    nobody else would apply it: this member does. DDL and account statements run in total
+    order on every member and these are idempotent, so two members applying them is safe.
     """
     if not leader or __salt__["galera_cluster.is_leader"](**leader):
         return None
-    ret.update(
-        result=True, comment="not the leader: the leader applies it and Galera replicates it"
+    if __opts__["test"]:
+        ret.update(
+            result=True, comment="not the leader: the leader applies it and Galera replicates it"
+        )
+        return ret
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        time.sleep(interval)
+        if present():
+            ret.update(result=True, comment="applied by the leader and replicated by Galera")
+            return ret
+    log.warning(
+        "galera_cluster: %s: the leader did not apply it within %s s; applying it here",
+        ret["name"],
+        wait,
     )
-    return ret
+    return None
 
 
-def database_present(name, socket=None, leader=None):
+def database_present(name, socket=None, leader=None, leader_wait=20):
     """
-    Ensure a database exists (created on the leader, replicated by Galera).
+    Ensure a database exists (created on the leader, replicated by Galera; a non-leader
+    creates it when the leader has not within ``leader_wait`` seconds).
     """
     ret = _ret(name)
-    if __salt__["galera_cluster.database_exists"](name, socket):
+
+    def present():
+        return __salt__["galera_cluster.database_exists"](name, socket)
+
+    if present():
         ret.update(result=True, comment=f"database {name} exists")
         return ret
-    if _leader_only(ret, leader):
+    if _leader_only(ret, leader, present, leader_wait):
         return ret
     if __opts__["test"]:
         ret.update(
@@ -192,10 +216,11 @@ def database_present(name, socket=None, leader=None):
     return ret
 
 
-def user_present(name, password, host="%", grants=(), socket=None, leader=None):
+def user_present(name, password, host="%", grants=(), socket=None, leader=None, leader_wait=20):
     """
-    Ensure an account exists with this password and grants. The password never appears in
-    changes, comments or logs.
+    Ensure an account exists with this password and grants (on the leader, or here when the
+    leader has not within ``leader_wait`` seconds). The password never appears in changes,
+    comments or logs.
     """
     ret = _ret(name)
     grants = list(grants)
@@ -210,7 +235,12 @@ def user_present(name, password, host="%", grants=(), socket=None, leader=None):
     if not todo:
         ret.update(result=True, comment=f"user {name}@{host} is as wanted")
         return ret
-    if _leader_only(ret, leader):
+
+    def as_wanted():
+        now = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
+        return now["exists"] and now["password_ok"] and not now["missing_grants"]
+
+    if _leader_only(ret, leader, as_wanted, leader_wait):
         return ret
     changes = {"user": f"{name}@{host}", "actions": todo, "grants": look["missing_grants"]}
     if __opts__["test"]:
