@@ -47,6 +47,9 @@ from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
 
 log = logging.getLogger("stacksalt.galera.agent")
 
+HAPROXY_SETTLE = 2.0
+"""Seconds after a start or reload of the writer's HAProxy before it is sent a reload."""
+
 STARTS = (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP)
 """The decisions that start mariadbd: they need the lock."""
 
@@ -108,7 +111,8 @@ class Agent:
         self.store = store or EtcdStore(cfg.etcd_endpoints, f"/galera/{cfg.cluster}")
         self.child: subprocess.Popen | None = None
         self.haproxy: subprocess.Popen | None = None
-        self.haproxy_leader: str | None = "<unset>"
+        self.haproxy_config: str | None = None  # the config the running HAProxy has
+        self.haproxy_signalled = 0.0  # monotonic time of its last start or reload
         self.node_lease: Lease | None = None
         self.lock_lease: Lease | None = None
         self.recovered: tuple[str, int, float] | None = None  # uuid, seqno, read_at
@@ -443,34 +447,50 @@ class Agent:
     # -- HAProxy -------------------------------------------------------------------------------
 
     def update_haproxy(self, leader: str | None) -> None:
-        if not self.cfg.haproxy_enabled or leader == self.haproxy_leader:
+        """Keep the writer's HAProxy running with the config for ``leader``: started when it
+        is not running (also when it died), reloaded (SIGUSR2) when the config changed, left
+        alone otherwise. A master younger than ``HAPROXY_SETTLE`` seconds (just started or
+        reloaded, which re-executes it) is not signalled: until it has set its handlers a
+        SIGUSR2 kills it; the next look reloads it."""
+        if not self.cfg.haproxy_enabled:
+            return
+        text = haproxy.render(
+            self.cfg.members,
+            leader,
+            self.cfg.haproxy_bind,
+            self.cfg.haproxy_port,
+            self.cfg.check_port,
+            str(Path(self.cfg.runtime_dir) / "galera-haproxy.sock"),
+            self.cfg.haproxy_check_inter_ms,
+            self.cfg.haproxy_check_fall,
+        )
+        alive = self.haproxy is not None and self.haproxy.poll() is None
+        if alive and text == self.haproxy_config:
+            return
+        if alive and time.monotonic() - self.haproxy_signalled < HAPROXY_SETTLE:
             return
         run = Path(self.cfg.runtime_dir)
         run.mkdir(parents=True, exist_ok=True)
         conf = run / "galera-haproxy.cfg"
-        conf.write_text(
-            haproxy.render(
-                self.cfg.members,
-                leader,
-                self.cfg.haproxy_bind,
-                self.cfg.haproxy_port,
-                self.cfg.check_port,
-                str(run / "galera-haproxy.sock"),
-                self.cfg.haproxy_check_inter_ms,
-                self.cfg.haproxy_check_fall,
-            )
-        )
-        if self.haproxy is None or self.haproxy.poll() is not None:
+        tmp = run / "galera-haproxy.cfg.new"
+        tmp.write_text(text)
+        tmp.replace(conf)
+        if alive:
+            self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the config
+        else:
+            if self.haproxy is not None:
+                log.warning(
+                    "writer haproxy exited with %s; starting it again", self.haproxy.returncode
+                )
             self.haproxy = subprocess.Popen(
                 [self.cfg.haproxy_binary, "-W", "-db", "-f", str(conf)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        else:
-            self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the config
+        self.haproxy_signalled = time.monotonic()
+        self.haproxy_config = text
         log.info("haproxy writer -> %s", leader or self.cfg.members[0]["name"])
-        self.haproxy_leader = leader
 
     # -- the loop ------------------------------------------------------------------------------
 

@@ -126,3 +126,61 @@ def test_a_join_waits_while_no_live_member_answers(agent, answering):
         assert decided.action is Action.WAIT
         assert "no live member (n2) answers on its Galera port" in decided.reason
         assert decided.reason.startswith("reconnect: node n1 joins n2")
+
+
+def _log_lines(path, want: int, timeout: float = 5.0) -> list[str]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text().split() if path.exists() else []
+        if len(lines) >= want:
+            return lines
+        time.sleep(0.05)
+    return path.read_text().split() if path.exists() else []
+
+
+def test_the_writer_haproxy_is_reloaded_only_on_a_change_and_never_too_young(
+    agent, tmp_path, monkeypatch
+):
+    """A stand-in HAProxy that records its starts and reloads. Same config: nothing sent. A
+    new leader right after the start: not sent yet (a SIGUSR2 before HAProxy has set its
+    handlers kills it), sent on the next look once settled. Died: started again."""
+    import time
+
+    from stacksalt.galera import agent as agent_mod
+
+    events = tmp_path / "events"
+    binary = tmp_path / "haproxy"
+    binary.write_text(
+        f"#!/bin/bash\ntrap 'echo reload >> {events}' USR2\necho start >> {events}\n"
+        "while :; do sleep 0.05; done\n"
+    )
+    binary.chmod(0o755)
+    agent.cfg.haproxy_enabled = True
+    agent.cfg.haproxy_binary = str(binary)
+    monkeypatch.setattr(agent_mod, "HAPROXY_SETTLE", 1.0)
+    conf = tmp_path / "run" / "galera-haproxy.cfg"
+    try:
+        agent.update_haproxy(None)
+        assert _log_lines(events, 1) == ["start"]
+        agent.update_haproxy("n1")  # n1 is the writer when there is no leader: same config
+        agent.update_haproxy("n2")  # a change, but HAProxy is too young for a signal
+        time.sleep(0.3)
+        assert events.read_text().split() == ["start"]
+        assert "server n1 10.0.0.1:3306 check\n" in conf.read_text()
+        time.sleep(1.0)
+        agent.update_haproxy("n2")
+        assert _log_lines(events, 2) == ["start", "reload"]
+        assert "server n2 10.0.0.2:3306 check\n" in conf.read_text()
+        agent.update_haproxy("n2")
+        time.sleep(0.3)
+        assert events.read_text().split() == ["start", "reload"]
+        agent.haproxy.kill()
+        agent.haproxy.wait()
+        agent.update_haproxy("n2")  # same leader, but it died: started again
+        assert _log_lines(events, 3) == ["start", "reload", "start"]
+    finally:
+        if agent.haproxy is not None:
+            agent.haproxy.kill()
+            agent.haproxy.wait()
