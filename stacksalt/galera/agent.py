@@ -330,29 +330,25 @@ class Agent:
         wanted = self.decide(replace(etcd, lock_holder=self.cfg.node), local)
         return wanted.action in STARTS
 
-    def answering(self, names: list[str]) -> list[str]:
-        """The members among ``names`` whose Galera port accepts a connection (their mariadbd
-        is up); ``names`` in the order given."""
-        address = {m["name"]: m["address"] for m in self.cfg.members}
-        up = []
-        for name in names:
-            try:
-                with socket.create_connection(
-                    (address[name], self.cfg.galera_port), timeout=self.cfg.probe_timeout
-                ):
-                    up.append(name)
-            except OSError:
-                continue
-        return up
+    def answers(self, name: str) -> bool:
+        """Whether the member's Galera port accepts a connection (its mariadbd is up)."""
+        address = next(m["address"] for m in self.cfg.members if m["name"] == name)
+        try:
+            with socket.create_connection(
+                (address, self.cfg.galera_port), timeout=self.cfg.probe_timeout
+            ):
+                return True
+        except OSError:
+            return False
 
     def check_join(self, decision: Decision, etcd: EtcdState) -> Decision:
         """A member's registration outlives its mariadbd by up to one look of its agent: when
         every member crashed at once, the first agent to look still sees the others live.
         Joining them is doomed (it is abandoned only once they unregister) and delays the
         recovery, so a join goes ahead only when a live member's Galera port answers."""
-        peers = [m["name"] for m in self.cfg.members if m["name"] in etcd.live_nodes]
-        peers = [n for n in peers if n != self.cfg.node]
-        if not peers or self.answering(peers):
+        members = self.cfg.cluster_config.members
+        peers = [n for n in members if n in etcd.live_nodes and n != self.cfg.node]
+        if not peers or any(map(self.answers, peers)):
             return decision
         return Decision(
             Action.WAIT,
@@ -371,7 +367,7 @@ class Agent:
             []
             if new_cluster
             else donor_order(
-                [m["name"] for m in self.cfg.members], self.cfg.node, etcd.leader, etcd.live_nodes
+                self.cfg.cluster_config.members, self.cfg.node, etcd.leader, etcd.live_nodes
             )
         )
         log.info(
