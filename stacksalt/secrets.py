@@ -1,13 +1,16 @@
 """Per-deployment secrets: generated into ``pillar/<cluster>/secrets.yml``, never committed.
 
-The model refers to secrets as ``${_param:NAME}`` where NAME ends in one of
-:data:`SECRET_SUFFIXES`. ``stacksalt secrets init`` generates a value for every such name the
-cluster's classes use and links the file into the model as class ``cluster.<name>.secrets``.
-Existing values are kept, so running it again changes nothing.
+The model refers to secrets as ``${_param:NAME}`` where NAME's last word is a secret word
+(:func:`is_secret_key`: ``*_password``, ``*_token``, ``*_key``, ``*_cookie``...). ``stacksalt
+secrets init`` generates a value for every such name the cluster's classes use and links the
+file into the model as class ``cluster.<name>.secrets``. Existing values are kept, so running
+it again changes nothing. The same module holds the one rule that decides what is secret for
+every renderer (:func:`is_secret_key`, :func:`split`).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import secrets as _random
@@ -15,20 +18,91 @@ from pathlib import Path
 
 import yaml
 
-SECRET_SUFFIXES = ("_password", "_secret", "_token", "_cookie", "_key")
-_REF = re.compile(r"\$\{_param:([A-Za-z0-9_]+)\}")
 MASK = "********"
+_REF = re.compile(r"\$\{_param:([A-Za-z0-9_]+)\}")
 
-
-def is_secret_name(name: str) -> bool:
-    """``db_password``, ``etcd_token``...: the names the model uses for secrets."""
-    return name.endswith(SECRET_SUFFIXES)
+# The one rule for what is secret, used by every renderer (Kubernetes Secrets vs ConfigMaps,
+# the local run's 0600 files, 'model show' masking) and by 'secrets init' (which _params it
+# generates). A name is secret when its LAST word (split on _ - . / and camelCase) is one of
+# these: "admin_password", "auth_token", "privateKey", "rabbitmq_main_cookie", "password" are
+# secret; "key_repository", "max_active_keys", "keystone" are not. A value is secret when it
+# holds one of the deployment's secret values (a database URL with its password).
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pass",
+        "secret",
+        "token",
+        "key",
+        "cookie",
+        "credential",
+        "credentials",
+        "passphrase",
+        "privkey",
+        "apikey",
+    }
+)
+_WORD_SPLIT = re.compile(r"[_\-.\s/]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
 def is_secret_key(key: str) -> bool:
-    """A pillar key holding a secret: a secret name, or a bare ``password``, ``token``..."""
-    key = key.lower()
-    return is_secret_name(key) or key in {s.lstrip("_") for s in SECRET_SUFFIXES}
+    """True when a pillar/config key (or a ``_param`` name) names a secret (the last word)."""
+    words = [w.lower() for w in _WORD_SPLIT.split(str(key)) if w]
+    return bool(words) and words[-1] in SECRET_WORDS
+
+
+def is_secret_name(name: str) -> bool:
+    """A ``_param`` the model uses for a secret (``db_password``, ``etcd_token``...): the same
+    rule as for pillar keys, so a generated secret is always treated as one downstream."""
+    return is_secret_key(name)
+
+
+def holds_secret(value, secret_values) -> bool:
+    """True when ``value`` (a tree) has a secret-named key or a string holding a secret."""
+    if isinstance(value, dict):
+        return any(
+            (isinstance(k, str) and is_secret_key(k)) or holds_secret(v, secret_values)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(holds_secret(v, secret_values) for v in value)
+    if isinstance(value, str):
+        return any(s and s in value for s in secret_values)
+    return False
+
+
+def split(data, secret_values=frozenset()) -> tuple[dict, dict]:
+    """(public, secret) of a pillar/config tree: a secret-named key takes its whole subtree to
+    ``secret``; a value holding a deployment secret goes there too; a list holding one goes
+    whole (lists are replaced, not merged, when the two parts are merged back). Merging
+    ``secret`` over ``public`` gives ``data`` back."""
+    public: dict = {}
+    secret: dict = {}
+    for key, value in data.items():
+        if isinstance(key, str) and is_secret_key(key):
+            secret[key] = copy.deepcopy(value)
+        elif isinstance(value, dict):
+            pub, sec = split(value, secret_values)
+            if pub or not sec:
+                public[key] = pub
+            if sec:
+                secret[key] = sec
+        elif holds_secret(value, secret_values):
+            secret[key] = copy.deepcopy(value)
+        else:
+            public[key] = copy.deepcopy(value)
+    return public, secret
+
+
+def leaf_strings(tree, minimum: int = 4) -> set[str]:
+    """Every string value of ``tree`` of ``minimum`` characters or more: the secret values a
+    renderer must keep out of ConfigMaps and logs."""
+    if isinstance(tree, dict):
+        return {v for value in tree.values() for v in leaf_strings(value, minimum)}
+    if isinstance(tree, list):
+        return {v for value in tree for v in leaf_strings(value, minimum)}
+    return {tree} if isinstance(tree, str) and len(tree) >= minimum else set()
 
 
 def referenced_secret_names(classes_dir: Path) -> dict[str, list[str]]:

@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from stacksalt import secrets
 from stacksalt.compose.spec import ServiceSpec
 from stacksalt.k8s.common import deep_merge as merge  # the one pillar-style merge
-from stacksalt.secrets import is_secret_key
 
 COMPOSE_VERSION = "2.4"
 NETWORK = "cluster"
@@ -103,39 +103,7 @@ def translate_addresses(data, old: str, new: str):
     return walk(data)
 
 
-def _holds_secret(value, secret_values: set[str]) -> bool:
-    if isinstance(value, dict):
-        return any(
-            (isinstance(k, str) and is_secret_key(k)) or _holds_secret(v, secret_values)
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return any(_holds_secret(v, secret_values) for v in value)
-    if isinstance(value, str):
-        return any(s and s in value for s in secret_values)
-    return False
-
-
-def split_secrets(data: Mapping, secret_values: set[str]) -> tuple[dict, dict]:
-    """(public, secret): values under a secret-named key (``password``, ``*_cookie``...) or
-    holding a deployment secret go to ``secret``; a list holding one goes there whole (lists
-    are replaced, not merged). Merging both gives ``data`` back."""
-    public: dict = {}
-    secret: dict = {}
-    for key, value in data.items():
-        if isinstance(key, str) and is_secret_key(key):
-            secret[key] = value
-        elif isinstance(value, dict):
-            pub, sec = split_secrets(value, secret_values)
-            if pub or not sec:
-                public[key] = pub
-            if sec:
-                secret[key] = sec
-        elif _holds_secret(value, secret_values):
-            secret[key] = value
-        else:
-            public[key] = value
-    return public, secret
+split_secrets = secrets.split  # the one rule, for the compose file
 
 
 def _get(data: Mapping, path: Iterable[str]):

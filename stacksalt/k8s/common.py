@@ -9,6 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from stacksalt import secrets
+from stacksalt.secrets import is_secret_key  # noqa: F401 - the one rule, re-exported
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "stacksalt"
 ENVIRONMENT_LABEL = "stacksalt.io/environment"
@@ -20,38 +23,6 @@ CONFIG_HASH_ANNOTATION = "stacksalt.io/config-hash"
 DESIRED_HASH_ANNOTATION = "stacksalt.io/desired-hash"
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-# A key is "secret-looking" when one of its tokens (split on _ - . and camelCase) is one of
-# these words. Token matching keeps "keystone" or "monkey" out while catching "admin_password",
-# "auth_token", "rbd_secret_uuid", "privateKey" or plain "key".
-SECRET_TOKENS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pass",
-        "pw",
-        "secret",
-        "secrets",
-        "token",
-        "tokens",
-        "key",
-        "keys",
-        "credential",
-        "credentials",
-        "privkey",
-        "apikey",
-        "passphrase",
-        "cookie",
-    }
-)
-_TOKEN_SPLIT = re.compile(r"[_\-.\s/]+|(?<=[a-z0-9])(?=[A-Z])")
-
-
-def is_secret_key(key: str) -> bool:
-    """True if a config key looks like it holds a credential."""
-    tokens = [t.lower() for t in _TOKEN_SPLIT.split(str(key)) if t]
-    return any(t in SECRET_TOKENS for t in tokens)
-
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Return a new dict: ``override`` merged into ``base``.
@@ -68,25 +39,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return result
 
 
-def split_secrets(data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a config tree into (public, secret) trees by ``is_secret_key``.
-
-    A secret-looking key takes its whole subtree into the secret tree.
-    """
-    public: dict[str, Any] = {}
-    secret: dict[str, Any] = {}
-    for key, value in data.items():
-        if is_secret_key(key):
-            secret[key] = copy.deepcopy(value)
-        elif isinstance(value, Mapping):
-            pub, sec = split_secrets(value)
-            if pub or not sec:
-                public[key] = pub
-            if sec:
-                secret[key] = sec
-        else:
-            public[key] = copy.deepcopy(value)
-    return public, secret
+def split_secrets(data: Mapping[str, Any], secret_values=frozenset()):
+    """(public, secret) of a config tree by the one secret rule (``secrets.split``)."""
+    return secrets.split(dict(data), secret_values)
 
 
 def canonical_json(data: Any) -> str:

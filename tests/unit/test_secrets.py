@@ -98,3 +98,49 @@ def test_model_show_key_and_unknown_node(project, capsys):
     assert '"name": "ctl01"' in capsys.readouterr().out
     assert main(["--root", str(project), "model", "show", "ctl09.local.stacksalt"]) == 1
     assert "no node 'ctl09.local.stacksalt'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        pytest.param("password", True, id="bare-password"),
+        pytest.param("admin_password", True, id="suffix-password"),
+        pytest.param("auth_token", True, id="token"),
+        pytest.param("privateKey", True, id="camel-case-key"),
+        pytest.param("rabbitmq_main_cookie", True, id="cookie-param"),
+        pytest.param("kubernetes_ca_key", True, id="ca-key-param"),
+        pytest.param("docker_registry_credentials", True, id="credentials"),
+        pytest.param("key_repository", False, id="key-not-last"),
+        pytest.param("max_active_keys", False, id="keys-is-a-count"),
+        pytest.param("keystone", False, id="word-inside-a-word"),
+        pytest.param("rbd_secret_uuid", False, id="secret-not-last"),
+        pytest.param("docker_registry_user", False, id="user"),
+    ],
+)
+def test_one_rule_for_secret_names(key, secret):
+    assert secrets.is_secret_key(key) is secret
+    # _param names follow the same rule: what 'secrets init' generates is secret downstream
+    assert secrets.is_secret_name(key) is secret
+
+
+def test_split_by_key_and_by_value_merges_back():
+    data = {
+        "server": {
+            "bind": {"address": "0.0.0.0"},
+            "database": {"password": "pw", "host": "db"},
+            "connection": "mysql://k:s3cr3tvalue@db/k",
+            "members": [{"host": "a"}, {"host": "b", "token": "t"}],
+        }
+    }
+    public, secret = secrets.split(data, {"s3cr3tvalue"})
+    assert public == {"server": {"bind": {"address": "0.0.0.0"}, "database": {"host": "db"}}}
+    assert secret == {
+        "server": {
+            "database": {"password": "pw"},
+            "connection": "mysql://k:s3cr3tvalue@db/k",
+            "members": [{"host": "a"}, {"host": "b", "token": "t"}],
+        }
+    }
+    from stacksalt.k8s.common import deep_merge
+
+    assert deep_merge(public, secret) == data
