@@ -1,7 +1,10 @@
 """Execution module: facts and operator actions for a Galera member run by the stacksalt agent.
 
-Thin adapter: parsing and decisions live in :mod:`stacksalt.galera`; SQL goes through PyMySQL
-on the local socket (unix_socket authentication), never with a password on a command line.
+Thin adapter: parsing and decisions live in :mod:`stacksalt.galera`; SQL goes through PyMySQL,
+never with a password on a command line: on the local socket (unix_socket authentication),
+or — for a Job in its own pod — over TCP to ``db_host:db_port`` (the Galera writer) as
+``admin_user``, whose password is read from the pillar at ``admin_pillar``. An account's
+own password may likewise be read from the pillar at ``password_pillar``.
 """
 
 import json
@@ -25,6 +28,82 @@ def __virtual__():
     if not HAS_LIBS:
         return False, "galera_cluster: PyMySQL or the stacksalt package is not installed"
     return __virtualname__
+
+
+def _secret(pillar_key):
+    # Salt 3008 masks pillar values read by modules unless asked plainly; the value stays
+    # inside this module (errors name the key, never the value).
+    value = __salt__["pillar.get"](pillar_key, None, unmask=True)
+    if not value:
+        raise CommandExecutionError(
+            f"pillar {pillar_key} is empty: generate the secret with "
+            "'stacksalt secrets init --cluster CLUSTER' or fix the pillar key"
+        )
+    return str(value)
+
+
+def _password(password=None, password_pillar=None):
+    """The account's password: from the pillar at ``password_pillar`` (preferred), else the
+    ``password`` argument (the socket-mode callers of before)."""
+    if password_pillar:
+        return _secret(password_pillar)
+    if not password:
+        raise CommandExecutionError("no password: give password_pillar (a pillar key)")
+    return password
+
+
+def _where(socket=None, db_host=None, db_port=3306, admin_user="root"):
+    if db_host:
+        return f"MariaDB at {db_host}:{db_port} as {admin_user}"
+    return f"MariaDB on socket {socket or mysqld.MysqldConfig().socket}"
+
+
+def _connect(socket=None, db_host=None, db_port=3306, admin_user="root", admin_pillar=None):
+    """A PyMySQL connection: over TCP as ``admin_user`` when ``db_host`` is given, else on the
+    local socket as root."""
+    if not db_host:
+        return mysqld.connect(_cfg(socket))
+    try:
+        return pymysql.connect(
+            host=db_host,
+            port=int(db_port),
+            user=admin_user,
+            password=_secret(admin_pillar) if admin_pillar else "",
+            connect_timeout=5,
+            read_timeout=30,
+            write_timeout=30,
+            autocommit=True,
+        )
+    except pymysql.MySQLError as exc:
+        raise CommandExecutionError(
+            f"cannot connect to {_where(socket, db_host, db_port, admin_user)}: {exc}; check "
+            f"that the Galera writer answers there and the admin password (pillar "
+            f"{admin_pillar})"
+        ) from exc
+
+
+def _sql(what, conn_args, fn):
+    """Run ``fn(cursor)`` on a connection made from ``conn_args``; SQL errors become
+    CommandExecutionError naming the server and what was attempted."""
+    try:
+        with _connect(**conn_args) as conn, conn.cursor() as cur:
+            return fn(cur)
+    except pymysql.MySQLError as exc:
+        raise CommandExecutionError(f"{_where(**_no_secret(conn_args))}: {what}: {exc}") from exc
+
+
+def _no_secret(conn_args):
+    return {k: v for k, v in conn_args.items() if k != "admin_pillar"}
+
+
+def _conn_args(socket, db_host, db_port, admin_user, admin_pillar):
+    return {
+        "socket": socket,
+        "db_host": db_host,
+        "db_port": db_port,
+        "admin_user": admin_user,
+        "admin_pillar": admin_pillar,
+    }
 
 
 def _cfg(socket=None, datadir=None):
@@ -112,24 +191,36 @@ def set_recovery(cluster, endpoints):
     return True
 
 
-def database_exists(name, socket=None):
+def database_exists(
+    name, socket=None, db_host=None, db_port=3306, admin_user="root", admin_pillar=None
+):
     """
-    True when the database exists on the local server.
+    True when the database exists: on the local server (``socket``), or over TCP on
+    ``db_host:db_port`` as ``admin_user`` with the password at pillar key ``admin_pillar``.
 
     CLI Example:
 
     .. code-block:: bash
 
         salt ctl01 galera_cluster.database_exists keystone
+        salt-call galera_cluster.database_exists nova db_host=10.0.0.10 db_port=3306 \\
+            admin_user=root admin_pillar=openstack:database:admin:password
     """
-    with mysqld.connect(_cfg(socket)) as conn, conn.cursor() as cur:
+    args = _conn_args(socket, db_host, db_port, admin_user, admin_pillar)
+
+    def look(cur):
         cur.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name=%s", (name,))
         return cur.fetchone() is not None
 
+    return _sql(f"looking for database {name}", args, look)
 
-def database_create(name, socket=None):
+
+def database_create(
+    name, socket=None, db_host=None, db_port=3306, admin_user="root", admin_pillar=None
+):
     """
-    Create a database (utf8mb4).
+    Create a database (utf8mb4), on the local server or over TCP (see
+    :func:`database_exists`).
 
     CLI Example:
 
@@ -139,8 +230,12 @@ def database_create(name, socket=None):
     """
     if not _valid_name(name):
         raise CommandExecutionError(f"invalid database name {name!r}")
-    with mysqld.connect(_cfg(socket)) as conn, conn.cursor() as cur:
+    args = _conn_args(socket, db_host, db_port, admin_user, admin_pillar)
+
+    def create(cur):
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+
+    _sql(f"CREATE DATABASE {name}", args, create)
     return True
 
 
@@ -148,30 +243,54 @@ def _valid_name(name):
     return bool(name) and all(c.isalnum() or c == "_" for c in name)
 
 
-def user_state(name, host, password, grants, socket=None):
+def user_state(
+    name,
+    host,
+    password=None,
+    grants=(),
+    socket=None,
+    password_pillar=None,
+    db_host=None,
+    db_port=3306,
+    admin_user="root",
+    admin_pillar=None,
+):
     """
     Compare an account with the wanted password and grants; return what differs.
 
     Returns ``{"exists": bool, "password_ok": bool, "missing_grants": [...]}``. The password
-    is checked by logging in over TCP to the local server, never shown.
+    (from the pillar at ``password_pillar``, or ``password``) is compared by the server with
+    ``PASSWORD()``, never shown. Over TCP with ``db_host`` (see :func:`database_exists`).
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call galera_cluster.user_state nova % \\
+            password_pillar=openstack:database:users:nova:password \\
+            grants='["ALL PRIVILEGES ON `nova`.*"]' db_host=10.0.0.10 \\
+            admin_pillar=openstack:database:admin:password
     """
-    cfg = _cfg(socket)
-    with mysqld.connect(cfg) as conn, conn.cursor() as cur:
+    secret = _password(password, password_pillar)
+    args = _conn_args(socket, db_host, db_port, admin_user, admin_pillar)
+
+    def look(cur):
         cur.execute("SELECT 1 FROM mysql.user WHERE user=%s AND host=%s", (name, host))
         exists = cur.fetchone() is not None
-        have = []
+        have, password_ok = [], False
         if exists:
             cur.execute("SHOW GRANTS FOR %s@%s", (name, host))
             have = [row[0] for row in cur.fetchall()]
-        password_ok = False
-        if exists:
             cur.execute(
                 "SELECT authentication_string = PASSWORD(%s) FROM mysql.user "
                 "WHERE user=%s AND host=%s",
-                (password, name, host),
+                (secret, name, host),
             )
             row = cur.fetchone()
             password_ok = bool(row and row[0])
+        return exists, have, password_ok
+
+    exists, have, password_ok = _sql(f"looking at account {name}@{host}", args, look)
     missing = [g for g in grants if not any(_grant_matches(g, h, name) for h in have)]
     return {"exists": exists, "password_ok": password_ok, "missing_grants": missing}
 
@@ -186,16 +305,41 @@ def _grant_matches(wanted, have, user):
     )
 
 
-def user_apply(name, host, password, grants, socket=None):
+def user_apply(
+    name,
+    host,
+    password=None,
+    grants=(),
+    socket=None,
+    password_pillar=None,
+    db_host=None,
+    db_port=3306,
+    admin_user="root",
+    admin_pillar=None,
+):
     """
-    Create or update an account and its grants (password through PyMySQL only).
+    Create or update an account and its grants (password through PyMySQL only; from the
+    pillar at ``password_pillar``, or ``password``). Over TCP with ``db_host``.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call galera_cluster.user_apply nova % \\
+            password_pillar=openstack:database:users:nova:password \\
+            grants='["ALL PRIVILEGES ON `nova`.*"]'
     """
-    with mysqld.connect(_cfg(socket)) as conn, conn.cursor() as cur:
-        cur.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (name, host, password))
-        cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (name, host, password))
+    secret = _password(password, password_pillar)
+    args = _conn_args(socket, db_host, db_port, admin_user, admin_pillar)
+
+    def apply(cur):
+        cur.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (name, host, secret))
+        cur.execute("ALTER USER %s@%s IDENTIFIED BY %s", (name, host, secret))
         for grant in grants:
             privs, _, target = grant.partition(" ON ")
             cur.execute(f"GRANT {privs} ON {target} TO %s@%s", (name, host))  # noqa: S608
+
+    _sql(f"creating or updating account {name}@{host}", args, apply)
     return True
 
 

@@ -1,10 +1,23 @@
-"""State module: Galera membership (looks only), databases and users (on the leader).
+"""State module: Galera membership (looks only), databases and users (on the leader, or over
+TCP through the Galera writer from a Job in its own pod).
 
 States start from ``{"result": False}``, look first, predict in test mode, act, and look again.
+
+``database_present`` and ``user_present`` work two ways:
+
+- on a member, through the local socket as root (``socket``, ``leader``): the galera formula;
+- from anywhere, over TCP to ``db_host:db_port`` as ``admin_user`` with the password at the
+  pillar key ``admin_pillar``: a service's bootstrap Job (the openstack formula).
+
+An account's password is read from the pillar at ``password_pillar`` and never appears in
+arguments, changes, comments or logs (``password`` is still accepted from the callers of
+before).
 """
 
 import logging
 import time
+
+from salt.exceptions import CommandExecutionError
 
 try:
     from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
@@ -182,31 +195,71 @@ def _leader_only(ret, leader, present, wait=20, interval=1):
     return None
 
 
-def database_present(name, socket=None, leader=None, leader_wait=20):
+def _tcp(db_host, db_port, admin_user, admin_pillar):
+    """The execution module's TCP arguments; none in socket mode (the calls stay as before)."""
+    if not db_host:
+        return {}
+    return {
+        "db_host": db_host,
+        "db_port": int(db_port),
+        "admin_user": admin_user,
+        "admin_pillar": admin_pillar,
+    }
+
+
+def database_present(
+    name,
+    socket=None,
+    leader=None,
+    leader_wait=20,
+    db_host=None,
+    db_port=3306,
+    admin_user="root",
+    admin_pillar=None,
+):
     """
-    Ensure a database exists (created on the leader, replicated by Galera; a non-leader
-    creates it when the leader has not within ``leader_wait`` seconds).
+    Ensure a database exists (utf8mb4).
+
+    On a member (``socket``): created on the leader, replicated by Galera; a non-leader
+    creates it when the leader has not within ``leader_wait`` seconds. Over TCP
+    (``db_host``): created through the Galera writer as ``admin_user``, whose password is read
+    from the pillar at ``admin_pillar``.
+
+    .. code-block:: yaml
+
+        openstack-database-nova_api-present:
+          galera_cluster.database_present:
+            - name: nova_api
+            - db_host: 10.0.0.10
+            - db_port: 3306
+            - admin_user: root
+            - admin_pillar: openstack:database:admin:password
     """
     ret = _ret(name)
+    tcp = _tcp(db_host, db_port, admin_user, admin_pillar)
 
     def present():
-        return __salt__["galera_cluster.database_exists"](name, socket)
+        return __salt__["galera_cluster.database_exists"](name, socket, **tcp)
 
-    if present():
-        ret.update(result=True, comment=f"database {name} exists")
-        return ret
-    if _leader_only(ret, leader, present, leader_wait):
-        return ret
-    if __opts__["test"]:
-        ret.update(
-            result=None,
-            comment=f"database {name} would be created",
-            changes={"database": {"old": None, "new": name}},
-        )
-        return ret
-    __salt__["galera_cluster.database_create"](name, socket)
-    if not __salt__["galera_cluster.database_exists"](name, socket):
-        ret["comment"] = f"database {name} still missing after CREATE DATABASE"
+    try:
+        if present():
+            ret.update(result=True, comment=f"database {name} exists")
+            return ret
+        if _leader_only(ret, leader if not tcp else None, present, leader_wait):
+            return ret
+        if __opts__["test"]:
+            ret.update(
+                result=None,
+                comment=f"database {name} would be created",
+                changes={"database": {"old": None, "new": name}},
+            )
+            return ret
+        __salt__["galera_cluster.database_create"](name, socket, **tcp)
+        if not present():
+            ret["comment"] = f"database {name} still missing after CREATE DATABASE"
+            return ret
+    except CommandExecutionError as exc:
+        ret["comment"] = f"database {name}: {exc}"
         return ret
     ret.update(
         result=True,
@@ -216,42 +269,91 @@ def database_present(name, socket=None, leader=None, leader_wait=20):
     return ret
 
 
-def user_present(name, password, host="%", grants=(), socket=None, leader=None, leader_wait=20):
+def user_present(
+    name,
+    password=None,
+    host="%",
+    grants=(),
+    socket=None,
+    leader=None,
+    leader_wait=20,
+    password_pillar=None,
+    db_host=None,
+    db_port=3306,
+    admin_user="root",
+    admin_pillar=None,
+):
     """
-    Ensure an account exists with this password and grants (on the leader, or here when the
-    leader has not within ``leader_wait`` seconds). The password never appears in changes,
-    comments or logs.
+    Ensure an account exists with its password and grants. The password is read from the
+    pillar at ``password_pillar`` (``password`` is still accepted, but puts the secret into the
+    state's arguments: prefer the pillar key). It never appears in changes, comments or logs.
+
+    On a member (``socket``): on the leader, or here when the leader has not within
+    ``leader_wait`` seconds. Over TCP (``db_host``): through the Galera writer as
+    ``admin_user`` with the password at pillar key ``admin_pillar``.
+
+    .. code-block:: yaml
+
+        openstack-database-user-nova-present:
+          galera_cluster.user_present:
+            - name: nova
+            - password_pillar: openstack:database:users:nova:password
+            - host: "%"
+            - grants: ["ALL PRIVILEGES ON `nova`.*", "ALL PRIVILEGES ON `nova_api`.*"]
+            - db_host: 10.0.0.10
+            - admin_pillar: openstack:database:admin:password
     """
     ret = _ret(name)
     grants = list(grants)
-    look = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
-    todo = []
-    if not look["exists"]:
-        todo.append("create")
-    elif not look["password_ok"]:
-        todo.append("password")
-    if look["missing_grants"]:
-        todo.append("grants")
-    if not todo:
-        ret.update(result=True, comment=f"user {name}@{host} is as wanted")
+    if not password and not password_pillar:
+        ret["comment"] = f"user {name}@{host}: give password_pillar (a pillar key); nothing changed"
         return ret
+    secret = {"password_pillar": password_pillar} if password_pillar else {"password": password}
+    tcp = _tcp(db_host, db_port, admin_user, admin_pillar)
 
-    def as_wanted():
-        now = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
-        return now["exists"] and now["password_ok"] and not now["missing_grants"]
-
-    if _leader_only(ret, leader, as_wanted, leader_wait):
-        return ret
-    changes = {"user": f"{name}@{host}", "actions": todo, "grants": look["missing_grants"]}
-    if __opts__["test"]:
-        ret.update(
-            result=None,
-            comment=f"user {name}@{host} would change: {', '.join(todo)}",
-            changes=changes,
+    def state():
+        return __salt__["galera_cluster.user_state"](
+            name, host, grants=grants, socket=socket, **secret, **tcp
         )
+
+    try:
+        look = state()
+        todo = []
+        if not look["exists"]:
+            todo.append("create")
+        elif not look["password_ok"]:
+            todo.append("password")
+        if look["missing_grants"]:
+            todo.append("grants")
+        if not todo:
+            ret.update(result=True, comment=f"user {name}@{host} is as wanted")
+            return ret
+
+        def as_wanted():
+            now = state()
+            return now["exists"] and now["password_ok"] and not now["missing_grants"]
+
+        if _leader_only(ret, leader if not tcp else None, as_wanted, leader_wait):
+            return ret
+        changes = {"user": f"{name}@{host}", "actions": todo, "grants": look["missing_grants"]}
+        if "create" in todo:
+            changes["password"] = "set"  # noqa: S105 - what happens, never the value
+        elif "password" in todo:
+            changes["password"] = "changed"  # noqa: S105 - what happens, never the value
+        if __opts__["test"]:
+            ret.update(
+                result=None,
+                comment=f"user {name}@{host} would change: {', '.join(todo)}",
+                changes=changes,
+            )
+            return ret
+        __salt__["galera_cluster.user_apply"](
+            name, host, grants=grants, socket=socket, **secret, **tcp
+        )
+        again = state()
+    except CommandExecutionError as exc:
+        ret["comment"] = f"user {name}@{host}: {exc}"
         return ret
-    __salt__["galera_cluster.user_apply"](name, host, password, grants, socket)
-    again = __salt__["galera_cluster.user_state"](name, host, password, grants, socket)
     if not again["exists"] or not again["password_ok"] or again["missing_grants"]:
         ret["comment"] = f"user {name}@{host} not as wanted after applying: {again}"
         return ret

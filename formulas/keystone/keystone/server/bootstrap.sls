@@ -20,7 +20,9 @@ keystone-server-database-present:
 keystone-server-database-user-present:
   galera_cluster.user_present:
     - name: {{ server.database.user }}
-    - password: {{ server.database.password | json }}
+    {#- The pillar key of the password, never the value (a state argument is shown in
+        state.show_sls and in the job cache). #}
+    - password_pillar: keystone:server:database:password
     - host: "%"
     - grants:
       - "ALL PRIVILEGES ON `{{ server.database.name }}`.*"
