@@ -72,6 +72,7 @@ class AgentConfig:
     haproxy_binary: str = "/usr/sbin/haproxy"
     haproxy_check_inter_ms: int = 500
     haproxy_check_fall: int = 2
+    mysql_port: int = 3306  # the members' MariaDB port (galera:server:port)
     runtime_dir: str = "/run/stacksalt"
     poll: float = 1.0
     fast_poll: float = 0.2
@@ -84,6 +85,7 @@ class AgentConfig:
     join_abandon: float = 1.0
     galera_port: int = 4567
     probe_timeout: float = 0.5
+    admin: dict | None = None  # {user, password}: the administrator account over TCP
 
     @classmethod
     def load(cls, path: str) -> AgentConfig:
@@ -122,6 +124,7 @@ class Agent:
         self.fenced = False
         self.stopping = False
         self.not_ready_since: float | None = None
+        self.admin_done = False  # the administrator account was set by this process
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -440,6 +443,24 @@ class Agent:
             if self.store.compare_and_put("leader", leader, self.cfg.node):
                 log.info("leader %s -> %s", leader, self.cfg.node)
 
+    def keep_admin(self) -> None:
+        """Once per agent process, the leader sets the administrator account from its config
+        (created or its password set): a changed password restarts the agents in turn."""
+        admin = self.cfg.admin or {}
+        if self.admin_done or not admin.get("password"):
+            return
+        if self.store.get("leader") != self.cfg.node:
+            return
+        try:
+            mysqld.ensure_admin(
+                self.cfg.mysqld, admin.get("user", "stacksalt_admin"), admin["password"]
+            )
+        except pymysql.MySQLError as exc:
+            log.warning("administrator account not set yet: %s", exc)
+            return
+        self.admin_done = True
+        log.info("administrator account %s set", admin.get("user", "stacksalt_admin"))
+
     # -- HAProxy -------------------------------------------------------------------------------
 
     def update_haproxy(self, leader: str | None) -> None:
@@ -459,6 +480,7 @@ class Agent:
             str(Path(self.cfg.runtime_dir) / "galera-haproxy.sock"),
             self.cfg.haproxy_check_inter_ms,
             self.cfg.haproxy_check_fall,
+            self.cfg.mysql_port,
         )
         alive = self.haproxy is not None and self.haproxy.poll() is None
         if alive and text == self.haproxy_config:
@@ -531,6 +553,7 @@ class Agent:
                 if etcd.cluster_uuid is None and local.cluster_uuid != ZERO_UUID:
                     self.store.compare_and_put("uuid", None, local.cluster_uuid)
                 self.keep_leader(etcd.live_nodes | {self.cfg.node}, etcd.leader)
+                self.keep_admin()
             elif action is Action.START_RECOVERY:
                 self.start_recovery(etcd.state)
             elif action is Action.PUBLISH_SEQNO:

@@ -12,6 +12,16 @@ Donor/Joined node in service).
 
 from __future__ import annotations
 
+import ipaddress
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
 
 def render(
     members: list[dict],
@@ -22,10 +32,13 @@ def render(
     stats_socket: str,
     check_inter_ms: int = 500,
     check_fall: int = 2,
+    backend_port: int = 3306,
 ) -> str:
     """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
     (then the first member is the writer). A member is out after ``check_fall`` failed
-    checks, one every ``check_inter_ms`` (also each check's timeout)."""
+    checks, one every ``check_inter_ms`` (also each check's timeout). Members named by DNS
+    (a StatefulSet's pods) are resolved at run time through the resolvers of resolv.conf: a
+    peer whose name does not resolve yet is kept down instead of stopping HAProxy."""
     names = [m["name"] for m in members]
     writer = leader if leader in names else names[0]
     lines = [
@@ -34,6 +47,16 @@ def render(
         "    maxconn 4096",
         "    hard-stop-after 1s",
         f"    stats socket {stats_socket} mode 600 level admin",
+    ]
+    by_name = not all(_is_ip(m["address"]) for m in members)
+    if by_name:
+        lines += [
+            "resolvers dns",
+            "    parse-resolv-conf",
+            "    hold valid 10s",
+            "    hold nx 1s",
+        ]
+    lines += [
         "defaults",
         "    mode tcp",
         "    timeout connect 3s",
@@ -43,12 +66,13 @@ def render(
         f"    bind {bind}:{port}",
         "    option httpchk GET /ready",
         f"    default-server port {check_port} inter {check_inter_ms}ms fall {check_fall} rise 2 "
-        "on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions",
+        "on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions"
+        + (" resolvers dns init-addr last,libc,none" if by_name else ""),
     ]
     ordered = [m for m in members if m["name"] == writer] + [
         m for m in members if m["name"] != writer
     ]
     for m in ordered:
         backup = "" if m["name"] == writer else " backup"
-        lines.append(f"    server {m['name']} {m['address']}:3306 check{backup}")
+        lines.append(f"    server {m['name']} {m['address']}:{backend_port} check{backup}")
     return "\n".join(lines) + "\n"

@@ -220,3 +220,16 @@ def wsrep_status(cfg: MysqldConfig) -> dict[str, str]:
     with connect(cfg) as conn, conn.cursor() as cur:
         cur.execute("SHOW GLOBAL STATUS LIKE 'wsrep%%'")
         return {str(k).lower(): str(v) for k, v in cur.fetchall()}
+
+
+def ensure_admin(cfg: MysqldConfig, user: str, password: str) -> None:
+    """The cluster's administrator account ``user@'%'`` (all privileges, grant option): what
+    Jobs that create a service's database and user log in as, over TCP through the writer.
+    Run by the leader; DDL replicates to every member. The password goes as a query
+    parameter, never on a command line or in a log."""
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,80}", user):
+        raise MysqldError(f"admin user {user!r}: letters, digits and '_' only")
+    with connect(cfg) as conn, conn.cursor() as cur:
+        cur.execute(f"CREATE USER IF NOT EXISTS `{user}`@'%%' IDENTIFIED BY %s", (password,))
+        cur.execute(f"ALTER USER `{user}`@'%%' IDENTIFIED BY %s", (password,))
+        cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%%' WITH GRANT OPTION")

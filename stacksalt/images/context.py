@@ -19,7 +19,6 @@ from pathlib import Path
 import yaml
 
 from stacksalt.cluster import image as host_image
-from stacksalt.formulas import discover
 from stacksalt.images import dockerfile, plan, spec
 
 IMAGES_FILE = Path("docker-salt") / "images.yml"
@@ -97,11 +96,18 @@ def salt_files() -> dict[str, bytes]:
     }
 
 
+# The formula's description (meta/service.yml) is not an input of its images as a file: the
+# image's own section is (its Dockerfile and build pillar are hashed), so a probe or a Job
+# changed in the description rolls the workload without rebuilding the image.
+NOT_IMAGE_INPUTS = ("meta/service.yml",)
+
+
 def formula_files(root: Path, formula: str) -> dict[str, Path]:
     """The formula's state tree (``formulas/<f>/<f>/``) keyed by path inside ``formulas/<f>``
     (``etcd/files/etcd.default.jinja``): what the image copies and applies."""
     base = root / "formulas" / formula
-    return {str(p.relative_to(base)): p for p in _files(base / formula)}
+    skip = {f"{formula}/{rel}" for rel in NOT_IMAGE_INPUTS}
+    return {rel: p for p in _files(base / formula) if (rel := str(p.relative_to(base))) not in skip}
 
 
 def package_digest(root: Path) -> str:
@@ -157,18 +163,16 @@ class Project:
 
     @classmethod
     def load(cls, root: Path, state: Path, namespace: str | None = None) -> Project:
-        path = root / IMAGES_FILE
+        """The images of ``docker-salt/images.yml`` and of every formula's description."""
+        from stacksalt.service.catalog import CatalogError
+        from stacksalt.service.catalog import load as load_catalog
+
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise ImagesError(f"{path}: {exc}") from exc
-        if namespace and isinstance(data, dict):
-            data = {**data, "namespace": namespace}
-        formulas = {f.name for f in discover(root / "formulas")}
-        try:
-            images = spec.parse(data, formulas)
-        except spec.SpecError as exc:
-            raise ImagesError(f"{path}:\n  " + "\n  ".join(exc.problems)) from exc
+            images = load_catalog(root).images
+        except CatalogError as exc:
+            raise ImagesError("the images' descriptions:\n  " + "\n  ".join(exc.problems)) from exc
+        if namespace:
+            images = spec.ImagesFile(namespace, images.images)
         template = (root / TEMPLATE).read_text(encoding="utf-8")
         return cls(root, state, images, template)
 

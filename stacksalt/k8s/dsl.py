@@ -20,6 +20,18 @@ one of them must declare at least 1.1.0:
 - ports as a mapping ``{cont, node, ingress, name}`` or as a dotted reference to such a port
   config section (``keystone.public_port``), resolved by the renderer;
 - command ``timeout`` (seconds to wait for its dependencies).
+
+Extensions of 1.2.0 (stacksalt's one description per service: every container runs its
+image's entrypoint, which renders the service's config from the pillar at start):
+- a command given as an argv list (the arguments of the image's entrypoint: ``[--apply,
+  keystone.server.bootstrap]`` for a Job); a daemon without ``command`` runs the image's CMD;
+- container and single-command ``pillar``: the pillar template of the container (formula ->
+  role -> values; string values may hold ``{{ ... }}`` expressions the renderer evaluates and
+  ``$(POD_NAME)``-style references the entrypoint expands at start);
+- container ``capabilities`` (Linux capabilities to add);
+- probe type ``tcpSocket``;
+- volume type ``shared`` (one volume for every replica: a ReadWriteMany claim) with ``size``;
+- service ``podManagement`` (``Parallel`` or ``OrderedReady``, StatefulSets only).
 """
 
 from __future__ import annotations
@@ -31,15 +43,18 @@ from typing import Any
 
 from stacksalt.k8s.common import DNS1123_LABEL
 
-SUPPORTED_DSL_VERSION = "1.1.0"
+SUPPORTED_DSL_VERSION = "1.2.0"
 BASE_DSL_VERSION = "1.0.0"
 
 KINDS = ("Deployment", "DaemonSet", "StatefulSet")
 STRATEGIES = ("RollingUpdate", "Recreate")
 ANTI_AFFINITIES = (None, "local", "global")
-VOLUME_TYPES = ("host", "empty-dir")
+VOLUME_TYPES = ("host", "empty-dir", "shared")
 COMMAND_TYPES = ("single", "local")
-PROBE_TYPES = ("exec", "httpGet")
+PROBE_TYPES = ("exec", "httpGet", "tcpSocket")
+POD_MANAGEMENT = ("Parallel", "OrderedReady")
+CAPABILITY = re.compile(r"^[A-Z][A-Z_]+$")
+SIZE = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
 NODE_PORT_RANGE = (30000, 32767)
 RESERVED_VOLUME_PREFIX = "stacksalt-"
 
@@ -82,11 +97,12 @@ class Volume:
     path: str | None
     mount_path: str
     read_only: bool = False
+    size: str | None = None  # shared volumes: the claim's size
 
 
 @dataclass(frozen=True)
 class Command:
-    command: str
+    command: str  # the text form (argv joined); empty for a daemon running the image's CMD
     name: str | None = None
     image: str | None = None
     dependencies: tuple[str, ...] = ()
@@ -94,6 +110,8 @@ class Command:
     files: tuple[str, ...] = ()
     user: str | None = None
     timeout: int | None = None
+    argv: tuple[str, ...] | None = None  # 1.2.0: the entrypoint's arguments (None: image CMD)
+    pillar: Mapping[str, Any] | None = None  # 1.2.0: a Job's own pillar template
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ class Container:
     volumes: tuple[Volume, ...] = ()
     env: tuple[Mapping[str, Any], ...] = ()
     privileged: bool = False
+    pillar: Mapping[str, Any] = field(default_factory=dict)  # 1.2.0: the pillar template
+    capabilities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,7 @@ class ServiceDefinition:
     host_network: bool = False
     host_pid: bool = False
     strategy: str = "RollingUpdate"
+    pod_management: str = "Parallel"
     anti_affinity: str | None = None
     pod_annotations: Mapping[str, str] = field(default_factory=dict)
     service_annotations: Mapping[str, str] = field(default_factory=dict)
@@ -183,13 +204,15 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
-        self.features: dict[str, str] = {}  # feature -> first path using it (DSL >= 1.1.0)
+        # feature -> (first path using it, the DSL version it needs)
+        self.features: dict[str, tuple[str, str]] = {}
+        self.version: tuple[int, int, int] | None = None  # the definition's, once known
 
     def add(self, path: str, message: str) -> None:
         self.problems.append((path, message))
 
-    def feature(self, path: str, what: str) -> None:
-        self.features.setdefault(what, path)
+    def feature(self, path: str, what: str, version: str = "1.1.0") -> None:
+        self.features.setdefault(what, (path, version))
 
     def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
         if not isinstance(value, Mapping):
@@ -300,6 +323,8 @@ def validate_definition(
                 # Incompatible: report only this, the rest may be another language.
                 raise DefinitionError(name, [("dsl_version", f"incompatible: {reason}")])
 
+    if version is not None:
+        chk.version = parse_version(version)
     files = _files(chk, document.get("files"))
     result = None
     if service is None:
@@ -308,9 +333,9 @@ def validate_definition(
         result = _service(chk, service, files, version or supported_version)
 
     if version is not None:
-        for what, path in sorted(chk.features.items(), key=lambda kv: kv[1]):
-            if parse_version(version) < parse_version("1.1.0"):
-                chk.add(path, f"{what} needs dsl_version >= 1.1.0 (definition has {version})")
+        for what, (path, needed) in sorted(chk.features.items(), key=lambda kv: kv[1]):
+            if parse_version(version) < parse_version(needed):
+                chk.add(path, f"{what} needs dsl_version >= {needed} (definition has {version})")
     if chk.problems or result is None:
         raise DefinitionError(name, chk.problems)
     return result
@@ -352,6 +377,7 @@ SERVICE_KEYS = (
     "antiAffinity",
     "annotations",
     "containers",
+    "podManagement",
 )
 
 
@@ -365,6 +391,11 @@ def _service(
     kind = chk.choice(svc, "kind", "", KINDS, "Deployment")
     strategy = chk.choice(svc, "strategy", "", STRATEGIES, "RollingUpdate")
     anti = chk.choice(svc, "antiAffinity", "", ANTI_AFFINITIES, None)
+    pod_management = chk.choice(svc, "podManagement", "", POD_MANAGEMENT, "Parallel")
+    if "podManagement" in svc:
+        chk.feature("podManagement", "podManagement", "1.2.0")
+        if kind != "StatefulSet":
+            chk.add("podManagement", f"only valid for a StatefulSet, not a {kind}")
     headless = chk.boolean(svc, "headless", "", False)
     host_network = chk.boolean(svc, "hostNetwork", "", False)
     host_pid = chk.boolean(svc, "hostPID", "", False)
@@ -400,6 +431,7 @@ def _service(
         host_network=host_network,
         host_pid=host_pid,
         strategy=strategy,
+        pod_management=pod_management,
         anti_affinity=anti,
         pod_annotations=pod_ann,
         service_annotations=svc_ann,
@@ -519,6 +551,8 @@ CONTAINER_KEYS = (
     "post",
     "env",
     "privileged",
+    "pillar",
+    "capabilities",
 )
 
 
@@ -543,6 +577,13 @@ def _container(
     probes = _probes(chk, raw.get("probes"), f"{path}.probes")
     volumes = _volumes(chk, raw.get("volumes"), f"{path}.volumes")
     env = _env(chk, raw.get("env"), f"{path}.env")
+    pillar = _pillar(chk, raw, path)
+    capabilities = chk.string_list(raw, "capabilities", path)
+    if "capabilities" in raw:
+        chk.feature(f"{path}.capabilities", "capabilities", "1.2.0")
+    for i, cap in enumerate(capabilities):
+        if not CAPABILITY.match(cap):
+            chk.add(f"{path}.capabilities[{i}]", f"a capability like NET_ADMIN, got {cap!r}")
 
     daemon = None
     if raw.get("daemon") is None:
@@ -563,7 +604,27 @@ def _container(
         volumes=tuple(volumes),
         env=tuple(env),
         privileged=privileged,
+        pillar=pillar or {},
+        capabilities=capabilities,
     )
+
+
+def _pillar(chk: _Checker, raw: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
+    """A pillar template: formula -> role -> mapping (1.2.0)."""
+    if "pillar" not in raw:
+        return None
+    chk.feature(f"{path}.pillar", "a pillar template", "1.2.0")
+    value = raw["pillar"]
+    if chk.mapping(value, f"{path}.pillar") is None:
+        return None
+    for formula, roles in value.items():
+        where = f"{path}.pillar.{formula}"
+        if chk.mapping(roles, where) is None:
+            continue
+        for role, body in roles.items():
+            if not isinstance(body, Mapping) and body is not None:
+                chk.add(f"{where}.{role}", f"must be a mapping (the {formula} {role} pillar)")
+    return {f: {r: dict(b or {}) for r, b in (roles or {}).items()} for f, roles in value.items()}
 
 
 def _probes(chk: _Checker, raw: Any, path: str) -> dict[str, Probe]:
@@ -606,6 +667,14 @@ def _probes(chk: _Checker, raw: Any, path: str) -> dict[str, Probe]:
                     chk.add(f"{p}.{extra}", "only valid for type httpGet")
             if command:
                 out[key] = Probe(type="exec", command=command, **timing)
+        elif ptype == "tcpSocket":
+            chk.feature(p, "a tcpSocket probe", "1.2.0")
+            for extra in ("command", "path", "scheme"):
+                if extra in value:
+                    chk.add(f"{p}.{extra}", "not valid for type tcpSocket")
+            port = _port_number(chk, value.get("port"), f"{p}.port")
+            if port is not None:
+                out[key] = Probe(type="tcpSocket", port=port, **timing)
         else:
             if "command" in value:
                 chk.add(f"{p}.command", "only valid for type exec")
@@ -636,7 +705,7 @@ def _volumes(chk: _Checker, raw: Any, path: str) -> list[Volume]:
         p = f"{path}[{i}]"
         if chk.mapping(item, p) is None:
             continue
-        chk.unknown(item, ("name", "type", "path", "mount-path", "readOnly"), p)
+        chk.unknown(item, ("name", "type", "path", "mount-path", "readOnly", "size"), p)
         name = chk.string(item, "name", p, required=True)
         if name and (len(name) > 63 or not DNS1123_LABEL.match(name)):
             chk.add(f"{p}.name", f"must be a DNS-1123 label, got {name!r}")
@@ -650,17 +719,27 @@ def _volumes(chk: _Checker, raw: Any, path: str) -> list[Volume]:
         host_path = chk.string(item, "path", p)
         if vtype == "host" and host_path is None and "path" not in item:
             chk.add(f"{p}.path", "required for a host volume")
-        if vtype == "empty-dir" and host_path is not None:
+        if vtype in ("empty-dir", "shared") and host_path is not None:
             chk.add(f"{p}.path", "only valid for a host volume (use mount-path)")
         mount = chk.string(item, "mount-path", p) or host_path
-        if mount is None and vtype == "empty-dir":
-            chk.add(f"{p}.mount-path", "required for an empty-dir volume")
+        if mount is None and vtype in ("empty-dir", "shared"):
+            article = "an" if vtype == "empty-dir" else "a"
+            chk.add(f"{p}.mount-path", f"required for {article} {vtype} volume")
+        size = chk.string(item, "size", p)
+        if vtype == "shared":
+            chk.feature(p, "a shared volume", "1.2.0")
+            if size is None:
+                chk.add(f"{p}.size", "required for a shared volume (e.g. 10Gi)")
+            elif not SIZE.match(size):
+                chk.add(f"{p}.size", f"a size like 512Mi or 10Gi, got {size!r}")
+        elif size is not None:
+            chk.add(f"{p}.size", "only valid for a shared volume")
         for key, value in (("path", host_path), ("mount-path", mount)):
             if value and not value.startswith("/"):
                 chk.add(f"{p}.{key}", f"must be an absolute path, got {value!r}")
         read_only = chk.boolean(item, "readOnly", p, False)
         if name and vtype in VOLUME_TYPES and mount:
-            out.append(Volume(name, vtype, host_path, mount, read_only))
+            out.append(Volume(name, vtype, host_path, mount, read_only, size))
     return out
 
 
@@ -700,10 +779,32 @@ def _commands(chk: _Checker, raw: Any, path: str, files) -> list[Command | None]
 def _command(chk: _Checker, raw: Any, path: str, files, phase: str) -> Command | None:
     if chk.mapping(raw, path) is None:
         return None
-    allowed = ("name", "image", "command", "dependencies", "type", "files", "user", "timeout")
+    allowed = (
+        "name",
+        "image",
+        "command",
+        "dependencies",
+        "type",
+        "files",
+        "user",
+        "timeout",
+        "pillar",
+    )
     chk.unknown(raw, allowed, path)
-    command = chk.string(raw, "command", path, required=True)
+    argv: tuple[str, ...] | None = None
+    value = raw.get("command")
+    if isinstance(value, list):
+        chk.feature(f"{path}.command", "a command as an argv list", "1.2.0")
+        if not value or not all(isinstance(a, str) and a for a in value):
+            chk.add(f"{path}.command", "an argv list of non-empty strings")
+        argv = tuple(str(a) for a in value)
+        command = " ".join(argv)
+    elif value is None and phase == "daemon" and (chk.version or (9, 0, 0)) >= (1, 2, 0):
+        command = ""  # 1.2.0: the image's CMD, through its entrypoint
+    else:
+        command = chk.string(raw, "command", path, required=True)
     ctype = chk.choice(raw, "type", path, COMMAND_TYPES, "local")
+    pillar = _pillar(chk, raw, path)
     name = chk.string(raw, "name", path)
     image = chk.string(raw, "image", path)
     if phase == "daemon" and "type" in raw and ctype == "single":
@@ -728,6 +829,8 @@ def _command(chk: _Checker, raw: Any, path: str, files, phase: str) -> Command |
     if command is None:
         return None
     return Command(
+        argv=argv,
+        pillar=pillar,
         command=command,
         name=name,
         image=image,

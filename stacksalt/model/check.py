@@ -180,8 +180,17 @@ def schema_problems(node: str, pillar: dict, formulas_dir: Path) -> list[Problem
         )
         for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
             path = _path([key, *err.absolute_path])
-            problems.append(Problem(f"node {node}", f"pillar {path}: {err.message}"))
+            problems.append(Problem(f"node {node}", f"pillar {path}: {schema_message(err)}"))
     return problems
+
+
+def schema_message(err) -> str:
+    """The validator's message; for a value matching none of several forms (``anyOf``), the
+    forms' own ``description`` says what was expected."""
+    described = err.schema.get("description") if isinstance(err.schema, dict) else None
+    if err.validator in ("anyOf", "oneOf") and described:
+        return f"{err.instance!r} is not {described}"
+    return err.message
 
 
 _SECRET_DEF = re.compile(r"^\s+([A-Za-z0-9_]+):\s*\S")

@@ -13,11 +13,12 @@ import yaml
 
 from stacksalt.compose import model, render, runner, spec
 from stacksalt.compose.render import Cluster, Node, RenderError
+from stacksalt.service import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 SPEC = yaml.safe_load((ROOT / "docker-salt" / "compose.yml").read_text())
-IMAGES = yaml.safe_load((ROOT / "docker-salt" / "images.yml").read_text())["images"]
+IMAGES = catalog.load(ROOT).images.by_name()
 SECRETS = {
     "etcd-test-token-0123",
     "galera-keystone-db-secret",

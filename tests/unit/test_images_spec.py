@@ -1,5 +1,5 @@
-"""images.yml, the generated Dockerfiles (golden files), the build pillars and the
-entrypoint's pure parts."""
+"""The images' descriptions (docker-salt/images.yml and the formulas' meta/service.yml), the
+generated Dockerfiles (golden files), the build pillars and the entrypoint's pure parts."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import yaml
 
 from stacksalt.images import context, spec
 from stacksalt.images.spec import SpecError, parse
+from stacksalt.service import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
-IMAGES = yaml.safe_load((ROOT / "docker-salt" / "images.yml").read_text())
+IMAGES = catalog.load(ROOT).images  # every image: base images and the formulas' own
 FORMULAS = {p.name for p in (ROOT / "formulas").iterdir() if (p / p.name).is_dir()}
 
 
@@ -26,7 +27,7 @@ def project() -> context.Project:
     return context.Project.load(ROOT, Path("/nonexistent-state"))
 
 
-@pytest.mark.parametrize("name", sorted(IMAGES["images"]))
+@pytest.mark.parametrize("name", sorted(IMAGES.by_name()))
 def test_generated_dockerfile_matches_golden(name):
     """Regenerate with STACKSALT_UPDATE_GOLDEN=1 after a deliberate template change."""
     proj = project()
@@ -58,17 +59,21 @@ def test_dockerfiles_follow_the_image_rules():
             assert froms == ["FROM ${PARENT_IMAGE}"]  # the parent's tag is a build argument
             assert "ENTRYPOINT" not in text  # inherited: one entrypoint for all
             assert f"state.apply {','.join(image.formulas)}" in text
-        else:
+            assert image.entrypoint
+        elif image.has_salt:
             assert froms[-1] == f"FROM {image.base}"
             assert 'ENTRYPOINT ["/opt/salt/bin/python3"' in text
+            assert image.entrypoint
+        else:  # a plain package image (the waiters' kubectl): no Salt, no entrypoint
+            assert froms == [f"FROM {image.base}"]
+            assert "ENTRYPOINT" not in text and not image.entrypoint
 
 
-@pytest.mark.parametrize(
-    "name", sorted(n for n, b in IMAGES["images"].items() if b.get("formulas"))
-)
+@pytest.mark.parametrize("name", sorted(i.name for i in IMAGES.images if i.formulas))
 def test_build_pillar_fits_the_formula_schema_and_holds_no_secret(name):
-    body = IMAGES["images"][name]
-    for formula in body["formulas"]:
+    image = IMAGES.by_name()[name]
+    body = {"pillar": image.pillar}
+    for formula in image.formulas:
         schema = yaml.safe_load((ROOT / "formulas" / formula / "schema.yaml").read_text())
         validator = jsonschema.Draft202012Validator(
             schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -94,38 +99,30 @@ def _resolve(value, params: dict):
     return value
 
 
-def test_galera_image_applies_the_container_role():
-    """The galera image's build pillar is the container class with placeholders: same
-    Python for the agent, same packages (installed in the image's package layer too), and
-    the class resolves to a pillar the formula's schema accepts."""
-    path = ROOT / "formulas" / "galera" / "metadata" / "service" / "server" / "container.yml"
-    cls = yaml.safe_load(path.read_text())["parameters"]["galera"]["server"]
-    image = IMAGES["images"]["galera"]
-    pillar = image["pillar"]["galera"]["server"]
-    assert pillar["agent_python"] == cls["agent_python"] == image["command"][0]
-    assert pillar["pkgs"] == cls["pkgs"] == image["packages"]
-    assert image["command"][1:] == [
+def test_galera_image_runs_the_agent_on_salts_python_with_the_role_packages():
+    """The galera image's packages are what the formula installs with its build pillar (the
+    role's pkgs, without Debian's python3-pymysql: the agent runs on Salt's own Python)."""
+    image = IMAGES.by_name()["galera"]
+    pillar = image.pillar["galera"]["server"]
+    assert pillar["agent_python"] == image.command[0] == "/opt/salt/bin/python3"
+    assert list(image.packages) == pillar["pkgs"]
+    assert "python3-pymysql" not in image.packages
+    assert list(image.command[1:]) == [
         "-m",
         "stacksalt.galera.agent",
         "--config",
         "/etc/stacksalt/galera.yaml",
     ]
-    member = {"name": "galera1", "address": "10.0.0.11"}
-    params = {
-        "cluster_name": "lab",
-        "linux_system_name": "galera1",
-        "single_address": "10.0.0.11",
-        "galera_members": [member],
-        "galera_cluster_size": 1,
-        "galera_sst_method": "mariabackup",
-        "galera_etcd_endpoints": ["http://10.0.0.2:2379"],
-    }
-    schema = yaml.safe_load((ROOT / "formulas" / "galera" / "schema.yaml").read_text())
-    validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    resolved = {"server": _resolve(cls, params)}
-    assert [e.message for e in validator.iter_errors(resolved)] == []
+
+
+def test_image_packages_come_from_the_formula_defaults():
+    defaults = yaml.safe_load((ROOT / "formulas/keystone/keystone/defaults.yaml").read_text())
+    assert list(IMAGES.by_name()["keystone"].packages) == defaults["server"]["pkgs"]
+
+
+def test_description_changes_outside_the_image_section_are_no_image_input():
+    files = context.formula_files(ROOT, "etcd")
+    assert "etcd/meta/service.yml" not in files
 
 
 def test_formula_change_touches_only_that_formulas_inputs(tmp_path):
@@ -186,7 +183,7 @@ def base(**extra):
             "images.etcd.ports",
         ),
         (base(Etcd={"parent": "salt-base"}), "image names are lower-case"),
-        (base(x={"from": "debian"}), "must install Salt"),
+        (base(x={"from": "debian", "formulas": ["etcd"], "command": ["e"]}), "needs Salt"),
         ({"namespace": "Bad NS", "images": {"a": {"from": "d", "wheels": "w"}}}, "namespace"),
     ],
 )
@@ -213,7 +210,7 @@ def test_spec_cycle_and_order():
 
 
 def test_select_adds_parents():
-    images = parse(IMAGES, FORMULAS).images
+    images = IMAGES.images
     assert spec.select(images, ["etcd"]) == {"salt-base", "etcd"}
     assert spec.select(images, None) == {i.name for i in images}
     with pytest.raises(SpecError, match="no image named nova"):

@@ -41,7 +41,8 @@ galera-server-agent-config-file-managed:
     - source: salt://{{ tpldir }}/files/agent.yaml.jinja
     - template: jinja
     - makedirs: true
-    - mode: "0640"
+    - mode: "0600"
+    - show_changes: false
     - context:
         cfg: {{ server | json }}
 
