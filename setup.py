@@ -18,7 +18,6 @@ setup(
         "stacksalt.saltext_modules": "_modules",
         "stacksalt.saltext_states": "_states",
     },
-    package_data={"stacksalt": ["schemas/*.json", "templates/*"]},
     install_requires=[
         "salt>=3008,<3009",
         "kapicorp-reclass>=2.0",
