@@ -125,8 +125,11 @@ def _ids(user, group):
 
 
 def write(path, text, mode, user="root", group="root"):
-    """Write ``text`` to ``path`` atomically, created with ``mode`` (an int or octal text)
-    from the start (a key is never readable by others, not even for a moment).
+    """Write ``text`` to ``path`` atomically: a temporary file in the same directory,
+    created with ``mode`` (an int or octal text) and its owner before anything is written
+    (a key is never readable by others, not even for a moment), flushed to disk, then
+    renamed over ``path``. A reader sees the old file or the new one, never a partial one,
+    also after a crash.
 
     CLI Example:
 
@@ -144,7 +147,14 @@ def write(path, text, mode, user="root", group="root"):
         os.fchown(fd, uid, gid)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except OSError as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -182,8 +192,9 @@ def set_ownership(path, mode, user="root", group="root"):
         salt ctl01* kubernetes_pki.set_ownership /etc/kubernetes/pki/apiserver.key "0600"
     """
     uid, gid = _ids(user, group)
-    os.chown(path, uid, gid)
+    # the mode first: the file is never more open under its new owner than it ends up
     os.chmod(path, _mode(mode))
+    os.chown(path, uid, gid)
     return True
 
 

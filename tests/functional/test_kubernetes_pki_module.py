@@ -68,12 +68,18 @@ def test_certificate_issued(states, tmp_path):
     assert again["result"] is True and again["changes"] == {}, again
     # A new SAN re-issues with the same key; a wrong mode is repaired.
     key_before = key.read_text()
+    key_inode, crt_inode = key.stat().st_ino, crt.stat().st_ino
     os.chmod(key, 0o644)
     ret = _issue(st, tmp_path, ip_addresses=["10.0.0.100", "10.0.0.200"])
     assert "+IP:10.0.0.200" in ret["changes"][str(crt)]["reason"]
     assert ret["changes"][str(key)]["ownership"]["new"]["mode"] == "0600"
     assert key.read_text() == key_before
     assert oct(key.stat().st_mode & 0o777) == "0o600"
+    # The certificate was replaced by a rename (a new file, never rewritten in place), the
+    # key was left in place, and no temporary file remains.
+    assert crt.stat().st_ino != crt_inode and key.stat().st_ino == key_inode
+    assert oct(crt.stat().st_mode & 0o777) == "0o644"
+    assert sorted(p.name for p in crt.parent.iterdir()) == ["apiserver.crt", "apiserver.key"]
     _no_secret(ret)
 
 

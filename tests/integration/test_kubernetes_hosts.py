@@ -287,9 +287,16 @@ def test_certificates(hosts):
     assert sh(ctl, f"openssl pkey -in {PKIDIR}/sa.key -pubout") == sh(ctl, f"cat {PKIDIR}/sa.pub")
 
 
+def _pki_files(container) -> dict[str, str]:
+    """Inode, size, mode and modification time of every file in the PKI directory."""
+    out = sh(container, f"stat -c '%n %i %s %a %Y' {PKIDIR}/*")
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
 def test_certificate_reissued_only_when_its_sans_change(hosts):
     ctl = hosts["c"]["ctl02"]
     before = {name: _cert(ctl, name) for name in ("apiserver", "admin")}
+    files = _pki_files(ctl)
     # Another service network moves the "kubernetes" Service IP: a SAN of the apiserver's
     # certificate only.
     sh(
@@ -305,6 +312,15 @@ def test_certificate_reissued_only_when_its_sans_change(hosts):
     reasons = json.dumps(res)
     assert "+IP:10.96.0.1" in reasons and "-IP:10.254.0.1" in reasons
     assert _cert(ctl, "admin").serial == before["admin"].serial
+    # Every other certificate and key is untouched (same file, same time), the apiserver's
+    # certificate was replaced by a rename (a new inode), and no temporary file is left.
+    now = _pki_files(ctl)
+    moved = f"{PKIDIR}/apiserver.crt"
+    assert sorted(now) == sorted(files)
+    assert {k: v for k, v in now.items() if k != moved} == {
+        k: v for k, v in files.items() if k != moved
+    }
+    assert now[moved].split()[0] != files[moved].split()[0]
     assert changed(apply(ctl)) == {}
 
 
