@@ -10,7 +10,6 @@ APIs' ``interface`` URLs (internal by default) in ``region``. ``spec`` is the re
 
 try:
     from stacksalt.openstack import saltadapter
-    from stacksalt.openstack import validate as validate_logic
     from stacksalt.openstack.day1 import Day1
 
     HAS_LIBS = True
@@ -27,21 +26,6 @@ def __virtual__():
     if not HAS_LIBS:
         return False, "openstack_resources: the stacksalt package (and requests) is not installed"
     return __virtualname__
-
-
-def problems(pillar_key="openstack"):
-    """
-    The problems of the ``openstack`` pillar (every section present), each naming its key
-    path; ``[]`` when it is valid. Reads the pillar; changes nothing; prints no value.
-
-    CLI Example:
-
-    .. code-block:: bash
-
-        salt-call openstack_resources.problems
-    """
-    data = __salt__["pillar.get"](pillar_key, {}, unmask=True) or {}
-    return validate_logic.find_problems(data, pillar_key)
 
 
 def _run(kind, name, spec, apply, kwargs):

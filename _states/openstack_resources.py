@@ -40,30 +40,6 @@ def _ensure(kind, name, spec, connection):
     return ensure(name, look, apply, __opts__["test"])
 
 
-def config_valid(name, pillar_key="openstack"):
-    """
-    Fail, listing every problem with its key path, when the ``openstack`` pillar is invalid
-    (non-positive flavor sizes, overlapping CIDRs, a gateway outside its subnet, a router
-    naming an unknown network, duplicate names, ...). Changes nothing; the other states of
-    the formula require it.
-
-    .. code-block:: yaml
-
-        openstack-resources-pillar-validated:
-          openstack_resources.config_valid:
-            - pillar_key: openstack
-    """
-    ret = {"name": name, "changes": {}, "result": False, "comment": ""}
-    problems = __salt__["openstack_resources.problems"](pillar_key)
-    if problems:
-        ret["comment"] = "invalid openstack pillar, nothing changed:\n" + "\n".join(
-            f"  - {p}" for p in problems
-        )
-        return ret
-    ret.update(result=True, comment=f"pillar {pillar_key} valid")
-    return ret
-
-
 def flavor_present(
     name,
     ram,

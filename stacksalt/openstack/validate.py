@@ -10,7 +10,10 @@ import ipaddress
 import re
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlparse
+
+import yaml
 
 NETWORK_TYPES = ("flat", "vlan", "vxlan", "gre", "geneve", "local")
 DISK_FORMATS = ("qcow2", "raw", "vmdk", "vdi", "iso", "ami", "ari", "aki", "vhd", "vhdx", "ploop")
@@ -331,9 +334,24 @@ def _rule_problems(rule, where: str) -> list[str]:
     return out
 
 
+def effective_flavors(res: Mapping) -> dict:
+    """The flavors the formula creates: ``builtin_flavors`` (with ``default_flavors``, the
+    defaults' six) with ``flavors`` merged over them, flavor by flavor."""
+    builtin = res.get("builtin_flavors") if res.get("default_flavors", True) else None
+    out = {str(k): dict(v or {}) for k, v in (builtin or {}).items()}
+    given = res.get("flavors") or {}
+    for name, flavor in given.items() if isinstance(given, Mapping) else ():
+        if isinstance(flavor, Mapping) or flavor is None:
+            out[str(name)] = {**out.get(str(name), {}), **(flavor or {})}
+        else:
+            out[str(name)] = flavor
+    return out
+
+
 def resources_problems(res: Mapping, path: str = "openstack:resources") -> list[str]:
     problems: list[str] = []
-    flavors = _entries(res, "flavors", path, problems)
+    _entries(res, "flavors", path, problems)  # the model's own shape
+    flavors = _entries({"flavors": effective_flavors(res)}, "flavors", path, [])
     problems += _duplicates(flavors, f"{path}:flavors", "flavor")
     for key, flavor in sorted(flavors.items()):
         problems += _flavor_problems(key, flavor, f"{path}:flavors:{key}")
@@ -406,20 +424,48 @@ SECTIONS = {
 }
 
 
-def find_problems(openstack: Mapping | None, path: str = "openstack") -> list[str]:
+def merged(defaults, data):
+    """``data`` over ``defaults``, mappings merged key by key, anything else replaced (what
+    the formula's map.jinja does with defaults.yaml and the pillar)."""
+    if isinstance(defaults, Mapping) and isinstance(data, Mapping):
+        out = dict(defaults)
+        for key, value in data.items():
+            out[key] = merged(defaults.get(key), value) if key in defaults else value
+        return out
+    return defaults if data is None else data
+
+
+def section_problems(section: str, data, path: str, defaults=None) -> list[str]:
+    """The problems of one section (``database``, ``messaging``, ``identity``,
+    ``resources``), ``data`` merged over ``defaults`` first."""
+    value = merged(defaults, data) if defaults else data
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        return [f"{path}: must be a mapping"]
+    return SECTIONS[section](value, path)
+
+
+def formula_defaults(formulas_dir: Path | str) -> dict:
+    """The ``openstack:`` defaults of the formula (``formulas/openstack/openstack/
+    defaults.yaml``): what :func:`find_problems` merges under a node's pillar."""
+    path = Path(formulas_dir) / "openstack" / "openstack" / "defaults.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["openstack"]
+
+
+def find_problems(openstack, path: str = "openstack", defaults=None) -> list[str]:
     """Every problem of the ``openstack:`` pillar (the sections present), each with its key
-    path. Empty when all is well."""
+    path; empty when all is well. ``defaults``: the formula's defaults (its defaults.yaml
+    ``openstack:``), merged under the pillar first, as the formula does."""
     if not openstack:
         return []
     if not isinstance(openstack, Mapping):
         return [f"{path}: must be a mapping"]
     problems = []
-    for key, check in SECTIONS.items():
-        section = openstack.get(key)
-        if section is None:
+    for key in SECTIONS:
+        if openstack.get(key) is None:
             continue
-        if not isinstance(section, Mapping):
-            problems.append(f"{path}:{key}: must be a mapping")
-            continue
-        problems += check(section, f"{path}:{key}")
+        problems += section_problems(
+            key, openstack[key], f"{path}:{key}", (defaults or {}).get(key)
+        )
     return problems
