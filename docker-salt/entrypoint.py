@@ -5,8 +5,13 @@
    pillar (``/srv/pillar/image.sls``):
      STACKSALT_PILLAR_JSON   a JSON object (non-secret settings: addresses, names, ports)
      STACKSALT_PILLAR_DIR    a folder of *.yml / *.yaml / *.json pillar files merged in name
-                             order (default /run/stacksalt/pillar): mount secrets here (a
-                             Docker/Kubernetes secret), never pass them in argv or env.
+                             order (default /run/stacksalt/pillar): the pod's projected
+                             ConfigMap and Secret keys; secrets come only this way, never in
+                             argv or env. ``node.<NODE>.yaml`` and ``node.<NODE>.secret.yaml``
+                             are merged last, and only those of this pod's node ($NODE_NAME).
+   Then every ``$(NAME)`` in a string value is replaced by the environment variable NAME, as
+   Kubernetes does in a container's args (``$(POD_NAME)``, ``$(POD_IP)``: what only the pod
+   knows); ``$$(NAME)`` stays literal. A reference to a variable that is not set is an error.
 2. Writes it to /srv/pillar/runtime.sls (mode 0600) and runs
    ``salt-call --local --retcode-passthrough state.apply $STACKSALT_FORMULAS`` with grain
    noservices True (set in /etc/salt/minion): the formulas render the config, start nothing.
@@ -29,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import shlex
 import subprocess
 import sys
@@ -69,8 +75,34 @@ def _load_file(path: Path) -> dict:
     return data
 
 
+_REFERENCE = re.compile(r"\$(\$?)\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def expand(data, environ: dict[str, str], where: str = ""):
+    """``data`` with ``$(NAME)`` replaced by ``environ[NAME]`` in every string."""
+    if isinstance(data, dict):
+        return {k: expand(v, environ, f"{where}:{k}" if where else str(k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [expand(v, environ, f"{where}:{i}") for i, v in enumerate(data)]
+    if not isinstance(data, str) or "$(" not in data:
+        return data
+
+    def one(match: re.Match) -> str:
+        escaped, name = match.groups()
+        if escaped:
+            return f"$({name})"
+        if name not in environ:
+            raise EntrypointError(
+                f"pillar {where}: $({name}) is not set in the container's environment"
+            )
+        return environ[name]
+
+    return _REFERENCE.sub(one, data)
+
+
 def overlay(environ: dict[str, str]) -> dict:
-    """The run-time pillar: STACKSALT_PILLAR_JSON, then the files of STACKSALT_PILLAR_DIR."""
+    """The run-time pillar: STACKSALT_PILLAR_JSON, then the files of STACKSALT_PILLAR_DIR
+    (this node's own files last), with ``$(NAME)`` references expanded."""
     data: dict = {}
     raw = environ.get("STACKSALT_PILLAR_JSON", "").strip()
     if raw:
@@ -82,14 +114,22 @@ def overlay(environ: dict[str, str]) -> dict:
             raise EntrypointError("STACKSALT_PILLAR_JSON must be a JSON object")
         data = merge(data, value)
     folder = Path(environ.get("STACKSALT_PILLAR_DIR") or DEFAULT_PILLAR_DIR)
+    node = environ.get("NODE_NAME", "")
+    mine = {f"node.{node}.yaml", f"node.{node}.secret.yaml"} if node else set()
     if folder.is_dir():
+        files, own = [], []
         for path in sorted(folder.iterdir()):
             # Kubernetes mounts keys through ..data symlinks: take the visible files only.
             if path.name.startswith(".") or path.suffix not in (".yml", ".yaml", ".json"):
                 continue
-            if path.is_file():
-                data = merge(data, _load_file(path))
-    return data
+            if path.name.startswith("node."):
+                if path.name in mine:
+                    own.append(path)
+            elif path.is_file():
+                files.append(path)
+        for path in [*files, *own]:
+            data = merge(data, _load_file(path))
+    return expand(data, environ)
 
 
 def parse_env_file(text: str) -> dict[str, str]:

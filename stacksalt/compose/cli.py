@@ -1,17 +1,16 @@
-"""``stacksalt compose render|up|down|status``: the model's services from the docker-salt
-images, run locally by docker-compose.
+"""``stacksalt compose render|up|down|status``: the cluster's Kubernetes workload, run here.
 
-:func:`register` adds the command to the main parser; handlers read ``args.root`` and
-``args.state`` as ``stacksalt.cli.main`` sets them.
+The local run is a projection of the Kubernetes objects the model renders
+(:mod:`stacksalt.compose.project`): the same images, arguments, environment, pillar files and
+probes, on the local Docker engine. :func:`register` adds the command to the main parser;
+handlers read ``args.root`` and ``args.state`` as ``stacksalt.cli.main`` sets them.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
-from pathlib import Path
-
-COMPOSE_SPEC = Path("docker-salt") / "compose.yml"
 
 
 def _log(msg: str) -> None:
@@ -23,105 +22,117 @@ def _err(msg: str) -> None:
 
 
 def _errors():
-    from stacksalt.compose.model import ComposeModelError
-    from stacksalt.compose.render import RenderError
+    from stacksalt.cluster.runtime import ClusterError
+    from stacksalt.compose.project import ProjectionError
     from stacksalt.compose.runner import ComposeRunError
-    from stacksalt.compose.spec import ComposeSpecError
     from stacksalt.images.context import ImagesError
     from stacksalt.images.spec import SpecError
+    from stacksalt.k8s.workload import WorkloadError
 
     return (
-        ComposeModelError,
-        RenderError,
+        ClusterError,
+        ProjectionError,
         ComposeRunError,
-        ComposeSpecError,
         ImagesError,
         SpecError,
+        WorkloadError,
         FileNotFoundError,
     )
 
 
-def _services(root: Path, image_names: set[str]):
-    import yaml
-
-    from stacksalt.compose import spec
-
-    path = root / COMPOSE_SPEC
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise spec.ComposeSpecError([f"{path}: {exc}"]) from exc
-    try:
-        return spec.parse(data, image_names)
-    except spec.ComposeSpecError as exc:
-        raise spec.ComposeSpecError([f"{path}:", *exc.problems]) from exc
+def _network_exists(name: str) -> bool:
+    res = subprocess.run(
+        ["docker", "network", "inspect", name], capture_output=True, text=True, check=False
+    )
+    return res.returncode == 0
 
 
-class _Plan:
-    """What a compose run needs: the cluster, the services, the images and their steps."""
+def _running(name: str) -> bool:
+    res = subprocess.run(
+        ["docker", "inspect", "--format", "{{.State.Running}}", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return res.stdout.strip() == "true"
 
-    def __init__(self, args):
+
+class Plan:
+    """What a local run needs: the rendered objects, the images, the nodes, the projection."""
+
+    def __init__(self, args, log=_log):
         from stacksalt import secrets
-        from stacksalt.compose import model, render
+        from stacksalt.cluster import runtime
+        from stacksalt.compose import project, runner
         from stacksalt.formulas import link_service_classes
         from stacksalt.images import build, plan, spec
         from stacksalt.images.context import Project
-        from stacksalt.model.check import schema_problems
+        from stacksalt.k8s.source import formula_roots, load_control
+        from stacksalt.k8s.workload import WorkloadError, image_names, load_catalog, parse
+        from stacksalt.k8s.workload import build as build_workload
 
         link_service_classes(args.root)
         secrets.init(args.root, args.cluster)
-        self.cluster, raw = model.load(args.root, args.cluster)
-        problems = [
-            str(problem)
-            for name, pillar in raw.items()
-            for problem in schema_problems(name, pillar, args.root / "formulas")
-        ]
-        if problems:
-            raise model.ComposeModelError(
-                "the nodes with their compose classes do not match the formulas' schemas "
-                f"(fix classes/cluster/{args.cluster}/compose/):\n  " + "\n  ".join(problems)
-            )
+        self.cluster = args.cluster
+        _node, control = load_control(args.root, args.cluster)
+        # Local images, not the registry's: the same names and content tags.
+        control = {**control, "registry": {}}
+        roots = formula_roots(args.root)
+        catalog = load_catalog(roots)
+        components = args.components.split(",") if getattr(args, "components", None) else None
+        parsed = parse(control, catalog)
+        used = sorted(image_names(parsed) - {"kubectl"})
         self.project = Project.load(args.root, args.state, args.namespace)
-        self.services = _services(args.root, set(self.project.images.by_name()))
-        placed = [s.name for s in self.services if render.members(self.cluster, s)]
-        base = next(i.name for i in self.project.images.images if i.has_salt)
-        self.node_image_name = base
-        self.names = spec.select(self.project.images.images, [*placed, base])
-        images = self.project.gather(self.names, _log)
+        self.names = spec.select(self.project.images.images, [*used, "salt-base"])
+        images = self.project.gather(self.names, log)
         present, recorded = build.local_state(self.project, self.names)
         self.steps = plan.plan(images, present, recorded)
+        tags = {s.name: s.tag for s in self.steps}
         self.refs = {s.name: self.project.images.ref(s.name, s.tag) for s in self.steps}
-        self.secret_values = {
-            str(v) for v in secrets.load(secrets.secrets_file(args.root, args.cluster)).values()
-        }
-
-    def render(self, state: Path):
-        from stacksalt.compose import render, runner
-
-        return render.render(
-            self.cluster,
-            self.services,
-            self.refs,
-            self.refs[self.node_image_name],
-            self.secret_values,
-            str(runner.secrets_dir(state, self.cluster.name)),
+        result = build_workload(control, roots, tags, catalog=catalog, components=components)
+        if result.problems:
+            raise WorkloadError([str(p) for p in result.problems])
+        self.objects = result.objects
+        topo = runtime.topology(args.root, args.cluster)
+        hosts_network = f"stacksalt-{args.cluster}"
+        external = _network_exists(hosts_network)
+        nodes = []
+        by_host = {n.hostname: n for n in topo.nodes}
+        for name, labels in result.node_labels.items():
+            if name not in by_host:
+                raise WorkloadError([f"Kubernetes node {name}: no model node has that hostname"])
+            host = by_host[name]
+            container = (
+                topo.container(host) if external and _running(topo.container(host)) else None
+            )
+            nodes.append(project.LocalNode(name, host.address, labels, container))
+        subnet = topo.network
+        self.settings = project.Settings(
+            cluster=args.cluster,
+            namespace=result.namespace,
+            cluster_domain=(control.get("kubernetes") or {}).get("cluster_domain", "cluster.local"),
+            subnet=subnet,
+            network=hosts_network if external else f"stacksalt-compose-{args.cluster}",
+            external_network=external,
+            holder_image=self.refs["salt-base"],
+            files_dir=str(runner.files_dir(args.state, args.cluster)),
         )
+        self.projection = project.project(self.objects, nodes, self.settings)
 
 
 def cmd_render(args) -> int:
     from stacksalt.compose import runner
 
     try:
-        plan = _Plan(args)
-        rendered = plan.render(args.state)
+        plan = Plan(args, _err)
     except _errors() as exc:
         _err(f"stacksalt compose render: {exc}")
         return 1
     if args.write:
-        path = runner.write(args.state, args.cluster, rendered)
-        _log(f"wrote {path} and {len(rendered.secret_files)} secret pillar file(s) (0600)")
+        path = runner.write(args.state, args.cluster, plan.projection)
+        _log(f"wrote {path} and {len(plan.projection.files)} pillar file(s) under files/")
     else:
-        sys.stdout.write(runner.dump(rendered.compose))
+        sys.stdout.write(runner.dump(plan.projection.compose))
     missing = [s.name for s in plan.steps if s.build]
     if missing:
         _err(f"not built yet: {', '.join(missing)} ('stacksalt compose up' builds them)")
@@ -129,16 +140,12 @@ def cmd_render(args) -> int:
 
 
 def cmd_up(args) -> int:
-    from stacksalt import secrets
     from stacksalt.cli import main as stacksalt_main
     from stacksalt.compose import runner
-    from stacksalt.formulas import link_service_classes
     from stacksalt.model.check import check
 
     started = time.monotonic()
     try:
-        link_service_classes(args.root)
-        secrets.init(args.root, args.cluster)
         problems, _ = check(args.root, args.cluster)
         errors = [p for p in problems if p.level == "error"]
         for problem in errors:
@@ -146,7 +153,7 @@ def cmd_up(args) -> int:
         if errors:
             _err("stacksalt compose up: the model check failed; nothing was started")
             return 1
-        plan = _Plan(args)
+        plan = Plan(args)
         todo = [s.name for s in plan.steps if s.build]
         if todo:
             if args.no_build:
@@ -162,23 +169,24 @@ def cmd_up(args) -> int:
             if stacksalt_main([*cmd, *sorted(plan.names)]) != 0:
                 _err("stacksalt compose up: an image did not build; nothing was started")
                 return 1
-        rendered = plan.render(args.state)
-        path = runner.write(args.state, args.cluster, rendered)
-        project = plan.cluster.project
-        _log(f"{project}: {path} ({len(rendered.compose['services'])} containers)")
-        runner.docker_compose(project, path, "up", "-d", "--remove-orphans", log=_log)
-        names = [body["container_name"] for body in rendered.compose["services"].values()]
-        _log(f"waiting until all {len(names)} containers are healthy (at most {args.timeout} s)")
-        runner.wait_healthy(names, args.timeout, _log)
-        for container, states in rendered.posts:
-            _log(f"post job on {container}: {states}")
-            runner.run_post(container, states, _log)
+        path = runner.write(args.state, args.cluster, plan.projection)
+        pods = plan.projection.pods
+        _log(
+            f"{plan.settings.project}: {path}: {len(pods)} pods "
+            f"({len(plan.projection.compose['services'])} containers) on "
+            f"{plan.settings.network}; at most {args.timeout} s"
+        )
+        walk = runner.Walk(plan.projection, plan.settings.project, path, _log)
+        took = walk.run(args.timeout)
     except _errors() as exc:
         _err(f"stacksalt compose up: {exc}")
         return 1
-    _log(f"{project}: all containers healthy in {time.monotonic() - started:.0f} s; endpoints:")
-    for endpoint in rendered.endpoints:
-        _log(f"  {endpoint.line()}")
+    _log(
+        f"{plan.settings.project}: every pod ready, every Job done in {took:.0f} s "
+        f"({time.monotonic() - started:.0f} s in all); pods:"
+    )
+    for pod in plan.projection.pods:
+        _log(f"  {pod.name:<28} {pod.kind:<12} {pod.node:<8} {pod.address}")
     return 0
 
 
@@ -191,24 +199,24 @@ def cmd_down(args) -> int:
     path = runner.compose_file(args.state, args.cluster)
     try:
         if path.exists():
-            flags = ["down", "--remove-orphans", "--timeout", "60"]
+            flags = ["down", "--remove-orphans", "--timeout", "30"]
             if not args.keep_volumes:
                 flags.append("--volumes")
             runner.docker_compose(project, path, *flags, log=_log)
-        else:
-            _log(f"no {path}: removing {project}'s containers by label")
-            runner.remove_by_label(project, _log)
+        runner.remove_by_label(project, _log)
     except _errors() as exc:
         _err(f"stacksalt compose down: {exc}")
         return 1
-    sdir = runner.secrets_dir(args.state, args.cluster)
-    if sdir.exists():
-        shutil.rmtree(sdir)
-    _log(f"{project}: down (secret pillar files removed)")
+    fdir = runner.files_dir(args.state, args.cluster)
+    if fdir.exists():
+        shutil.rmtree(fdir)
+    _log(f"{project}: down (pillar files removed)")
     return 0
 
 
 def cmd_status(args) -> int:
+    import json
+
     from stacksalt.compose import runner
 
     path = runner.compose_file(args.state, args.cluster)
@@ -219,12 +227,18 @@ def cmd_status(args) -> int:
 
     services = yaml.safe_load(path.read_text(encoding="utf-8"))["services"]
     names = [body["container_name"] for body in services.values()]
+    states = runner.inspect(names)
     bad = 0
-    for name, status in runner.states(names).items():
-        bad += status not in ("running", "running healthy")
-        _log(f"{name:<48} {status}")
-    for endpoint in runner.read_endpoints(args.state, args.cluster):
-        _log(f"  {endpoint.line()}")
+    for name in names:
+        text = runner.describe(states.get(name))
+        bad += not (text.startswith("running") and "unhealthy" not in text) and not text.startswith(
+            "exited (0)"
+        )
+        _log(f"{name:<56} {text}")
+    pods = json.loads((runner.workdir(args.state, args.cluster) / "pods.json").read_text())
+    _log(f"{len(pods)} pods:")
+    for pod in pods:
+        _log(f"  {pod['name']:<28} {pod['kind']:<12} {pod['node']:<8} {pod['address']}")
     return 1 if bad else 0
 
 
@@ -232,20 +246,23 @@ def register(subparsers) -> None:
     """Add ``compose`` to the ``stacksalt`` command's subparsers."""
     compose = subparsers.add_parser(
         "compose",
-        help="run the model's services from the docker-salt images with docker-compose",
+        help="run the cluster's Kubernetes workload here, on the Docker engine (a projection "
+        "of the rendered objects)",
     )
     csub = compose.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     def common(p) -> None:
         p.add_argument("--cluster", default="local", help="cluster of the model (default: local)")
+        p.add_argument("--namespace", help="image namespace (default: images.yml's, stacksalt)")
         p.add_argument(
-            "--namespace", help="image namespace (default: images.yml's, e.g. stacksalt)"
+            "--components",
+            help="only these instances, comma-separated (like 'ccp deploy -c'), e.g. etcd,database",
         )
 
     p = csub.add_parser(
         "render",
-        help="print the compose file rendered from the model (no secret in it); "
-        "--write also writes it and the 0600 secret pillar files under the state dir",
+        help="print the compose file projected from the Kubernetes objects (no secret in it); "
+        "--write also writes it and the pods' pillar files under the state dir",
     )
     common(p)
     p.add_argument("--write", action="store_true", help="write the files instead of printing")
@@ -253,23 +270,26 @@ def register(subparsers) -> None:
 
     p = csub.add_parser(
         "up",
-        help="check the model, build missing images, render, 'docker-compose up', wait "
-        "until every container is healthy, print the endpoints on 127.0.0.1",
+        help="check the model, build missing images, start each pod once what it depends on "
+        "is ready, run the Jobs, wait until every pod is ready",
     )
     common(p)
     p.add_argument("--no-build", action="store_true", help="fail instead of building images")
     p.add_argument(
-        "--timeout", type=int, default=900, help="seconds to wait for health (default: 900)"
+        "--timeout",
+        type=int,
+        default=1200,
+        help="seconds to wait for every pod and Job (default: 1200)",
     )
     p.set_defaults(func=cmd_up)
 
     p = csub.add_parser(
-        "down", help="remove the project's containers, network and volumes, and its secrets"
+        "down", help="remove the project's containers, network and volumes, and its files"
     )
     p.add_argument("--cluster", default="local")
     p.add_argument("--keep-volumes", action="store_true", help="keep the data volumes")
     p.set_defaults(func=cmd_down)
 
-    p = csub.add_parser("status", help="each container's state and health, and the endpoints")
+    p = csub.add_parser("status", help="each container's state and health, and the pods")
     p.add_argument("--cluster", default="local")
     p.set_defaults(func=cmd_status)

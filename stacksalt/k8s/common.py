@@ -24,6 +24,7 @@ DESIRED_HASH_ANNOTATION = "stacksalt.io/desired-hash"
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """Return a new dict: ``override`` merged into ``base``.
 

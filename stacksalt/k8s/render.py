@@ -1,20 +1,26 @@
-"""Render Kubernetes objects (plain dicts) from definitions + topology + configs.
+"""Render Kubernetes objects (plain dicts) from the services' descriptions, the topology and
+the model's values.
 
 Pure: same input, same output, no I/O. Per environment (= namespace, spec §2.1):
 
 - ``Namespace``; ServiceAccount/Role/RoleBinding for the dependency waiters;
 - optional registry pull Secret (``images.username``/``password``), Ingress TLS Secret;
-- ConfigMap ``stacksalt-nodes-config`` (+ Secret ``stacksalt-nodes-secret``): per-node config
-  overrides, one key ``<node>.yaml`` each; pods read their own through ``$NODE_NAME``;
-- per service instance: ConfigMap ``<svc>-config`` (non-secret config, service metadata),
-  Secret ``<svc>-secret`` (``secret_configs`` and every secret-looking key of ``configs``,
-  see ``common.is_secret_key``), the workload of the definition's kind, a Service when it has
-  ports (a headless ``<svc>-headless`` too for a non-headless StatefulSet), a Job per
-  ``type: single`` command, an Ingress per port with an ``ingress`` subdomain when enabled.
+- per service instance: ConfigMap ``<svc>-pillar`` and Secret ``<svc>-pillar-secret`` holding
+  each container's pillar (the description's template rendered, the model's ``configs`` and
+  ``secret_configs`` merged in, split by the one secret rule), one key per container or Job
+  and per node with its own values; the workload of the definition's kind; a Service when it
+  has ports (a headless ``<svc>-headless`` too for a non-headless StatefulSet); a Job per
+  ``type: single`` command; a PersistentVolumeClaim per shared volume; an Ingress per port
+  with an ``ingress`` subdomain when enabled.
 
-Pods carry ``stacksalt.io/config-hash`` = sha256 of everything they read (config, secret,
-their nodes' overrides), so a config change rolls them. Placement uses per-environment node
-labels ``<env>.stacksalt.io/<svc>=enabled``; ``RenderResult.node_labels`` is the plan.
+Every container runs its image's entrypoint: no ``command`` is set, ``args`` only when the
+description gives the daemon's or the Job's argv. The entrypoint reads the pillar mounted at
+``/run/stacksalt/pillar`` (a projected volume of the container's keys), expands the pod's
+``$(POD_NAME)``-style references, applies the image's formulas and execs the daemon.
+
+Pods carry ``stacksalt.io/config-hash`` = sha256 of the pillar they read, so a config change
+rolls them. Placement uses per-environment node labels ``<env>.stacksalt.io/<svc>=enabled``;
+``RenderResult.node_labels`` is the plan.
 """
 
 from __future__ import annotations
@@ -28,14 +34,13 @@ from typing import Any
 
 import yaml
 
+from stacksalt import secrets
 from stacksalt.k8s.common import (
     CONFIG_HASH_ANNOTATION,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     NAME_LABEL,
-    deep_merge,
     sha256_of,
-    split_secrets,
 )
 from stacksalt.k8s.dsl import (
     PORT_REFERENCE,
@@ -48,7 +53,6 @@ from stacksalt.k8s.dsl import (
     port_from_section,
     validate_definition,
 )
-from stacksalt.k8s.formula_files import RenderedFile
 from stacksalt.k8s.ingress import (
     IngressError,
     domains_list,
@@ -67,6 +71,8 @@ from stacksalt.k8s.naming import (
     selector_labels,
     service_node_label,
 )
+from stacksalt.k8s.pillar import Context as PillarContext
+from stacksalt.k8s.pillar import PillarError, container_pillar, node_pillar
 from stacksalt.k8s.topology import Topology, effective_replicas
 from stacksalt.k8s.waiter import (
     DEPENDENCIES_ANNOTATION,
@@ -85,10 +91,9 @@ __all__ = [
     "render",
 ]
 
-CONFIG_DIR = "/etc/stacksalt"
+PILLAR_DIR = "/run/stacksalt/pillar"  # where the image's entrypoint reads its pillar
+PILLAR_VOLUME = "stacksalt-pillar"
 REGISTRY_SECRET = "stacksalt-registry"  # noqa: S105 - a Secret object name
-NODES_CONFIG = "stacksalt-nodes-config"
-NODES_SECRET = "stacksalt-nodes-secret"  # noqa: S105 - a Secret object name
 HOSTNAME_KEY = "kubernetes.io/hostname"
 
 
@@ -103,6 +108,10 @@ class RenderOptions:
     waiter_image: str = "kubectl"  # bare image name, resolved like any other image
     job_backoff_limit: int = 6
     components: Sequence[str] | None = None  # like `ccp deploy -c`: only these instances
+    # instances provided outside this environment (on the hosts): dependencies on them are
+    # satisfied, the model's configs give their addresses
+    external: Sequence[str] = ()
+    secret_values: frozenset[str] = frozenset()  # deployment secrets (kept out of ConfigMaps)
 
 
 @dataclass
@@ -131,15 +140,13 @@ def render(
     images: Mapping[str, Any],
     ingress: Mapping[str, Any] | None = None,
     options: RenderOptions = RenderOptions(),
-    config_files: Mapping[str, Sequence[RenderedFile]] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> RenderResult:
     """Render every object of ``topology.namespace``.
 
     ``definitions`` maps definition names to ``ServiceDefinition`` (or raw documents, which are
     validated here); ``configs`` is the merged global config; ``ingress`` defaults to
-    ``configs["ingress"]``; ``config_files`` maps instance names to the config files their
-    formula rendered (``formula_files.render_files``): a ConfigMap ``<svc>-files`` (a Secret
-    ``<svc>-files-secret`` for secret ones) mounted file by file at their paths.
+    ``configs["ingress"]``; ``sources`` names each definition's file in errors.
     """
     ns = topology.namespace
     defs = _definitions(definitions)
@@ -157,22 +164,10 @@ def render(
         },
         *waiter_rbac(ns),
     ]
-    ctx = _Context(topology, defs, images, options, config_files=dict(config_files or {}))
+    ctx = _Context(topology, defs, images, options, sources=dict(sources or {}))
     if images.get("username") and images.get("password"):
         objects.append(_registry_secret(images, ns))
         ctx.pull_secrets = [{"name": REGISTRY_SECRET}]
-
-    node_public, node_secret = {}, {}
-    for node in sorted(topology.node_configs):
-        public, secret = split_secrets(topology.node_configs[node])
-        node_public[f"{node}.yaml"] = _yaml(public)
-        if secret:
-            node_secret[f"{node}.yaml"] = _b64(_yaml(secret))
-    objects.append(_config_map(NODES_CONFIG, ns, node_public, "config"))
-    if node_secret:
-        objects.append(_secret(NODES_SECRET, ns, node_secret, "config"))
-        ctx.nodes_secret = node_secret
-    ctx.nodes_config = node_public
 
     ing = ingress_config(ingress if ingress is not None else configs.get("ingress"))
     if ing["enabled"]:
@@ -194,6 +189,19 @@ def render(
     return RenderResult(
         objects=objects, node_labels=node_labels_plan(topology, defs), warnings=warnings
     )
+
+
+def statefulset_pods(topology: Topology, definitions: Mapping[str, ServiceDefinition]):
+    """instance -> (pod names, serviceName) of every StatefulSet of the environment."""
+    out = {}
+    for name, inst in topology.instances.items():
+        d = definitions.get(inst.service_def)
+        if d is None or d.kind != "StatefulSet":
+            continue
+        replicas, _ = effective_replicas(topology, name, d.kind)
+        service = name if d.headless else f"{name}-headless"
+        out[name] = (tuple(f"{name}-{i}" for i in range(replicas or 0)), service)
+    return out
 
 
 def _definitions(definitions) -> dict[str, ServiceDefinition]:
@@ -278,10 +286,9 @@ class _Context:
     images: Mapping[str, Any]
     options: RenderOptions
     pull_secrets: list[dict[str, str]] = field(default_factory=list)
-    nodes_config: Mapping[str, str] = field(default_factory=dict)
-    nodes_secret: Mapping[str, str] = field(default_factory=dict)
     tls_secret: str | None = None
-    config_files: Mapping[str, Sequence[RenderedFile]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # definition -> its file
+    pillar_keys: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ per instance
 
@@ -291,52 +298,58 @@ class _Context:
         inst = topo.instances[name]
         definition = self.definitions[inst.service_def]
         config = topo.instance_config(configs, name)
-        public, secret = split_secrets(config)
-        secret = deep_merge(secret, secret_configs)
         ports = [self._resolve_port(p, config, name) for p in definition.ports]
-
-        meta = {
-            "name": name,
-            "service_def": inst.service_def,
-            "namespace": ns,
-            "cluster_domain": topo.cluster_domain,
-            "mapping": dict(inst.mapping),
-            # a list, not a mapping: file keys such as "ssh-key" are names, not secrets
-            "files": [_file_dict(k, f) for k, f in sorted(definition.files.items())],
-        }
-        cm_data = {"config.yaml": _yaml(public), "service.yaml": _yaml(meta)}
-        secret_data = {"secret-config.yaml": _b64(_yaml(secret))}
-        nodes = topo.service_nodes.get(name, ())
-        node_keys = [f"{n}.yaml" for n in nodes]
-        files = list(self.config_files.get(name, ()))
-        public_files = {f.name: f.content for f in files if not f.secret}
-        secret_files = {f.name: _b64(f.content) for f in files if f.secret}
-        config_hash = sha256_of(
-            {
-                "config": cm_data,
-                "secret": secret_data,
-                "files": public_files,
-                "files-secret": secret_files,
-                "nodes": {k: self.nodes_config.get(k) for k in node_keys},
-                "nodes-secret": {k: self.nodes_secret.get(k) for k in node_keys},
-            }
-        )
-        objects = [
-            _config_map(f"{name}-config", ns, cm_data, "config"),
-            _secret(f"{name}-secret", ns, secret_data, "config"),
-        ]
-        if public_files:
-            objects.append(_config_map(f"{name}-files", ns, public_files, "config"))
-        if secret_files:
-            objects.append(_secret(f"{name}-files-secret", ns, secret_files, "config"))
-        objects.extend(self._services(name, definition, ports))
         replicas, replica_warnings = effective_replicas(topo, name, definition.kind)
         warnings.extend(replica_warnings)
-        workloads = [self._workload(name, definition, ports, replicas, config_hash)]
-        workloads += self._jobs(name, definition)
-        for obj in workloads:
-            _mount_files(obj["spec"]["template"]["spec"], name, files)
-        objects.extend(workloads)
+        nodes = topo.service_nodes.get(name, ())
+
+        pillar_ctx = PillarContext(
+            instance=name,
+            namespace=ns,
+            cluster_domain=topo.cluster_domain,
+            replicas=replicas if replicas is not None else len(nodes),
+            statefulsets=statefulset_pods(topo, self.definitions),
+            instances=frozenset(topo.instances),
+            configs=config,
+        )
+        public: dict[str, str] = {}
+        secret: dict[str, str] = {}
+        keys: dict[str, list[tuple[str, str, str]]] = {}  # pillar key -> projected items
+        for unit, template in _pillar_units(definition):
+            source = self.sources.get(inst.service_def, "its description")
+            where = f"service '{name}' ({source}): {unit}.pillar"
+            try:
+                pillar = container_pillar(template, pillar_ctx, config, secret_configs, where)
+            except PillarError as exc:
+                raise RenderError(str(exc)) from exc
+            items = []
+            pub, sec = secrets.split(pillar, self.options.secret_values)
+            public[f"{unit}.yaml"] = _yaml(pub)
+            items.append(("configmap", f"{unit}.yaml", "10-pillar.yaml"))
+            if sec:
+                secret[f"{unit}.yaml"] = _b64(_yaml(sec))
+                items.append(("secret", f"{unit}.yaml", "20-secret.yaml"))
+            for node in nodes:
+                own = node_pillar(template, topo.node_configs.get(node) or {})
+                if not own:
+                    continue
+                npub, nsec = secrets.split(own, self.options.secret_values)
+                if npub:
+                    public[f"{unit}.node.{node}.yaml"] = _yaml(npub)
+                    items.append(("configmap", f"{unit}.node.{node}.yaml", f"node.{node}.yaml"))
+                if nsec:
+                    secret[f"{unit}.node.{node}.yaml"] = _b64(_yaml(nsec))
+                    items.append(("secret", f"{unit}.node.{node}.yaml", f"node.{node}.secret.yaml"))
+            keys[unit] = items
+        self.pillar_keys = keys
+        config_hash = sha256_of({"pillar": public, "secret": secret})
+        objects = [_config_map(f"{name}-pillar", ns, public, "config")]
+        if secret:
+            objects.append(_secret(f"{name}-pillar-secret", ns, secret, "config"))
+        objects.extend(self._claims(name, definition))
+        objects.extend(self._services(name, definition, ports))
+        objects.append(self._workload(name, definition, ports, replicas, config_hash))
+        objects += self._jobs(name, definition)
         if ing["enabled"]:
             for port in ports:
                 if port.ingress:
@@ -352,6 +365,33 @@ class _Context:
                         )
                     )
         return objects
+
+    def _claims(self, name: str, d: ServiceDefinition) -> list[dict]:
+        """A ReadWriteMany claim per shared volume: every replica mounts the same data."""
+        ns = self.topology.namespace
+        out, seen = [], set()
+        for c in d.containers:
+            for v in c.volumes:
+                if v.type != "shared" or v.name in seen:
+                    continue
+                seen.add(v.name)
+                claim = f"{name}-{v.name}"
+                out.append(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "PersistentVolumeClaim",
+                        "metadata": {
+                            "name": claim,
+                            "namespace": ns,
+                            "labels": object_labels(claim, ns, "storage", d.name),
+                        },
+                        "spec": {
+                            "accessModes": ["ReadWriteMany"],
+                            "resources": {"requests": {"storage": v.size}},
+                        },
+                    }
+                )
+        return out
 
     def _resolve_port(self, port: Port, config: Mapping[str, Any], name: str) -> Port:
         if port.ref is None:
@@ -385,6 +425,8 @@ class _Context:
             spec: dict[str, Any] = {"selector": selector_labels(name, ns), "ports": svc_ports}
             if d.headless:
                 spec["clusterIP"] = "None"
+                # peers find each other before they are ready (etcd's initial cluster)
+                spec["publishNotReadyAddresses"] = True
             else:
                 spec["type"] = "NodePort" if any(p.node for p in ports) else "ClusterIP"
             out.append(self._service_obj(name, d, spec))
@@ -426,6 +468,8 @@ class _Context:
         deps = set()
         for dep in names:
             target = inst.mapping.get(dep, dep)
+            if target in self.options.external:
+                continue  # provided outside this environment (the hosts)
             if target in own_jobs:
                 deps.add(Dependency("job", job_name(name, d.name, target)))
             elif target in topo.instances:
@@ -448,17 +492,25 @@ class _Context:
 
     def _pod_spec(self, name: str, d: ServiceDefinition, ports: list[Port]) -> dict[str, Any]:
         ns = self.topology.namespace
-        volumes = _pod_volumes(name, d, bool(self.nodes_secret))
         containers = [
-            self._container(c, ports if i == 0 else [], bool(self.nodes_secret))
+            self._container(
+                c,
+                c.daemon,
+                c.name,
+                ports if i == 0 else [],
+                PILLAR_VOLUME + _container_suffix(d, c.name),
+            )
             for i, c in enumerate(d.containers)
         ]
         spec: dict[str, Any] = {
             "serviceAccountName": SERVICE_ACCOUNT,
             "nodeSelector": {service_node_label(ns, name): ENABLED},
             "containers": containers,
-            "volumes": volumes,
+            "volumes": _pod_volumes(name, d, self.pillar_keys),
         }
+        if d.kind == "StatefulSet":
+            # the pod's DNS name <pod>.<service>.<ns>.svc.<domain> (its peers' address)
+            spec["subdomain"] = name if d.headless else f"{name}-headless"
         if d.host_network:
             spec["hostNetwork"] = True
             spec["dnsPolicy"] = "ClusterFirstWithHostNet"
@@ -471,32 +523,42 @@ class _Context:
             spec["affinity"] = affinity
         return spec
 
-    def _container(self, c: Container, ports: list[Port], nodes_secret: bool) -> dict:
-        lines = ["set -e"]
-        lines += [cmd.command for cmd in c.pre if cmd.type == "local"]
-        lines.append(f"exec {c.daemon.command}")
+    def _container(
+        self, c: Container, cmd: Command, unit: str, ports: list[Port], volume: str
+    ) -> dict:
+        """One container running its image's entrypoint: ``args`` only when the description
+        gives an argv (a Job's, or a daemon other than the image's CMD)."""
+        image = cmd.image or c.image
         out: dict[str, Any] = {
-            "name": c.name,
-            "image": image_ref(c.image, self.images),
-            "command": ["/bin/sh", "-c", "\n".join(lines) + "\n"],
-            "env": _env(c),
-            "volumeMounts": _mounts(c, nodes_secret),
+            "name": unit if cmd.type == "single" else c.name,
+            "image": image_ref(image, self.images),
         }
+        if cmd.argv is not None:
+            out["args"] = list(cmd.argv)
+        out["env"] = _env(c)
+        out["volumeMounts"] = [
+            {"name": volume, "mountPath": PILLAR_DIR, "readOnly": True},
+            *(
+                {"name": v.name, "mountPath": v.mount_path, "readOnly": v.read_only}
+                for v in c.volumes
+            ),
+        ]
         if ports:
             out["ports"] = [
                 {"name": _port_name(p), "containerPort": p.internal, "protocol": "TCP"}
                 for p in ports
             ]
-        for key, field_name in (("readiness", "readinessProbe"), ("liveness", "livenessProbe")):
-            if key in c.probes:
-                out[field_name] = _probe(c.probes[key])
-        local_post = [cmd.command for cmd in c.post if cmd.type == "local"]
-        if local_post:
-            out["lifecycle"] = {
-                "postStart": {"exec": {"command": ["/bin/sh", "-c", " && ".join(local_post)]}}
-            }
+        if cmd.type != "single":
+            for key, field_name in (("readiness", "readinessProbe"), ("liveness", "livenessProbe")):
+                if key in c.probes:
+                    out[field_name] = _probe(c.probes[key])
+        security: dict[str, Any] = {}
         if c.privileged:
-            out["securityContext"] = {"privileged": True}
+            security["privileged"] = True
+        if c.capabilities:
+            security["capabilities"] = {"add": list(c.capabilities)}
+        if security:
+            out["securityContext"] = security
         return out
 
     def _waiters(
@@ -520,9 +582,7 @@ class _Context:
     def _workload(self, name, d: ServiceDefinition, ports, replicas, config_hash) -> dict:
         ns = self.topology.namespace
         spec_pod = self._pod_spec(name, d, ports)
-        commands: list[Command] = []
-        for c in d.containers:
-            commands += [c.daemon, *(x for x in (*c.pre, *c.post) if x.type == "local")]
+        commands: list[Command] = [c.daemon for c in d.containers]
         dep_names = [n for cmd in commands for n in cmd.dependencies]
         deps = self._dependencies(name, d, dep_names)
         # pre single commands run before the daemon: wait for their Jobs
@@ -551,7 +611,7 @@ class _Context:
         elif d.kind == "StatefulSet":
             spec["replicas"] = replicas
             spec["serviceName"] = name if d.headless else f"{name}-headless"
-            spec["podManagementPolicy"] = "Parallel"
+            spec["podManagementPolicy"] = d.pod_management
             spec["updateStrategy"] = {"type": "RollingUpdate"}
         else:
             spec["updateStrategy"] = {"type": "RollingUpdate"}
@@ -579,19 +639,9 @@ class _Context:
                 "serviceAccountName": SERVICE_ACCOUNT,
                 "restartPolicy": "OnFailure",
                 "nodeSelector": {service_node_label(ns, name): ENABLED},
-                "containers": [
-                    {
-                        "name": jname,
-                        "image": image_ref(cmd.image or container.image, self.images),
-                        "command": ["/bin/sh", "-c", cmd.command],
-                        "env": _env(container),
-                        "volumeMounts": _mounts(container, bool(self.nodes_secret)),
-                    }
-                ],
-                "volumes": _pod_volumes(name, d, bool(self.nodes_secret), only=container),
+                "containers": [self._container(container, cmd, jname, [], PILLAR_VOLUME)],
+                "volumes": _pod_volumes(name, d, self.pillar_keys, only=container, unit=jname),
             }
-            if container.privileged:
-                pod["containers"][0]["securityContext"] = {"privileged": True}
             if d.host_network:
                 pod["hostNetwork"] = True
                 pod["dnsPolicy"] = "ClusterFirstWithHostNet"
@@ -623,32 +673,15 @@ class _Context:
         return out
 
 
-def _mount_files(pod: dict[str, Any], name: str, files: Sequence[RenderedFile]) -> None:
-    """Mount each formula-rendered file at its path (subPath) in every container of ``pod``."""
-    if not files:
-        return
-    sources = (
-        (False, "stacksalt-files", {"configMap": {"name": f"{name}-files"}}),
-        (True, "stacksalt-files-secret", {"secret": {"secretName": f"{name}-files-secret"}}),
-    )
-    for secret, volume, source in sources:
-        chosen = sorted((f for f in files if f.secret == secret), key=lambda f: f.name)
-        if not chosen:
-            continue
-        ref = copy.deepcopy(source)
-        if secret:
-            ref["secret"]["defaultMode"] = 0o400
-        pod["volumes"].append({"name": volume, **ref})
-        for container in pod["containers"]:
-            container["volumeMounts"].extend(
-                {"name": volume, "mountPath": f.path, "subPath": f.name, "readOnly": True}
-                for f in chosen
-            )
-
-
-def _file_dict(key: str, f) -> dict[str, Any]:
-    fields = (("path", f.path), ("content", f.content), ("perm", f.perm), ("user", f.user))
-    return {"name": key, **{k: v for k, v in fields if v is not None}}
+def _pillar_units(d: ServiceDefinition) -> list[tuple[str, Mapping[str, Any]]]:
+    """(unit, pillar template) for every container and every Job of a definition: a Job
+    without a template of its own gets its container's."""
+    out = []
+    for c in d.containers:
+        out.append((c.name, c.pillar or {}))
+    for container, _phase, cmd in d.single_commands():
+        out.append((cmd.name, cmd.pillar if cmd.pillar is not None else container.pillar or {}))
+    return out
 
 
 def _port_name(p: Port) -> str:
@@ -665,6 +698,8 @@ def _service_port(p: Port) -> dict[str, Any]:
 def _probe(probe: Probe) -> dict[str, Any]:
     if probe.type == "exec":
         action: dict[str, Any] = {"exec": {"command": ["/bin/sh", "-c", probe.command]}}
+    elif probe.type == "tcpSocket":
+        action = {"tcpSocket": {"port": probe.port}}
     else:
         action = {"httpGet": {"path": probe.path, "port": probe.port, "scheme": probe.scheme}}
     return {
@@ -680,41 +715,40 @@ def _env(c: Container) -> list[dict[str, Any]]:
         {"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "POD_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}},
-        {"name": "STACKSALT_CONFIG_DIR", "value": CONFIG_DIR},
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
     ]
     own = {e["name"] for e in c.env}
     return [e for e in base if e["name"] not in own] + [dict(e) for e in c.env]
 
 
-def _config_volumes(name: str, nodes_secret: bool) -> list[tuple[dict, str]]:
-    vols = [
-        ({"name": "stacksalt-config", "configMap": {"name": f"{name}-config"}}, "config"),
-        (
-            {
-                "name": "stacksalt-secret",
-                "secret": {"secretName": f"{name}-secret", "defaultMode": 0o400},
-            },
-            "secret",
-        ),
-        ({"name": "stacksalt-nodes", "configMap": {"name": NODES_CONFIG}}, "nodes"),
-    ]
-    if nodes_secret:
-        vols.append(
-            (
-                {
-                    "name": "stacksalt-nodes-secret",
-                    "secret": {"secretName": NODES_SECRET, "defaultMode": 0o400},
-                },
-                "nodes-secret",
-            )
-        )
-    return vols
-
-
 def _pod_volumes(
-    name: str, d: ServiceDefinition, nodes_secret: bool, only: Container | None = None
+    name: str,
+    d: ServiceDefinition,
+    pillar_keys: Mapping[str, Sequence[tuple[str, str, str]]],
+    only: Container | None = None,
+    unit: str | None = None,
 ) -> list[dict]:
-    volumes = [v for v, _ in _config_volumes(name, nodes_secret)]
+    """The pillar volume of each container (or of the Job ``unit``) and the definition's."""
+    volumes = []
+    units = [unit] if unit else [c.name for c in d.containers]
+    for u in units:
+        sources: list[dict[str, Any]] = []
+        for kind, key, path in pillar_keys.get(u, ()):
+            if kind == "configmap":
+                sources.append(
+                    {"configMap": {"name": f"{name}-pillar", "items": [{"key": key, "path": path}]}}
+                )
+            else:
+                sources.append(
+                    {
+                        "secret": {
+                            "name": f"{name}-pillar-secret",
+                            "items": [{"key": key, "path": path, "mode": 0o400}],
+                        }
+                    }
+                )
+        vol_name = PILLAR_VOLUME if unit else f"{PILLAR_VOLUME}{_container_suffix(d, u)}"
+        volumes.append({"name": vol_name, "projected": {"sources": sources, "defaultMode": 0o444}})
     seen = set()
     for c in d.containers:
         if only is not None and c is not only:
@@ -725,20 +759,19 @@ def _pod_volumes(
             seen.add(v.name)
             if v.type == "host":
                 volumes.append({"name": v.name, "hostPath": {"path": v.path}})
+            elif v.type == "shared":
+                volumes.append(
+                    {"name": v.name, "persistentVolumeClaim": {"claimName": f"{name}-{v.name}"}}
+                )
             else:
                 volumes.append({"name": v.name, "emptyDir": {}})
     return volumes
 
 
-def _mounts(c: Container, nodes_secret: bool) -> list[dict]:
-    mounts = [
-        {"name": v["name"], "mountPath": f"{CONFIG_DIR}/{sub}", "readOnly": True}
-        for v, sub in _config_volumes("", nodes_secret)
-    ]
-    mounts += [
-        {"name": v.name, "mountPath": v.mount_path, "readOnly": v.read_only} for v in c.volumes
-    ]
-    return mounts
+def _container_suffix(d: ServiceDefinition, unit: str) -> str:
+    """The pillar volume of the first container is ``stacksalt-pillar``; others are
+    ``stacksalt-pillar-<container>`` (one volume per container's own keys)."""
+    return "" if d.containers[0].name == unit else f"-{unit}"
 
 
 def _anti_affinity(name: str, ns: str, mode: str | None) -> dict | None:

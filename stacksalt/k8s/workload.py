@@ -1,34 +1,40 @@
-"""The workload of one environment, from the model to validated Kubernetes objects.
+"""The workload of one environment, from the model and the services' descriptions to validated
+Kubernetes objects.
 
-The model keeps it in the pillar key ``ccp:control`` (formula ``ccp``) of the node that applies
-it (the salt master): ``kubernetes`` (namespace, cluster_domain, the Kubernetes node names,
-match_mode), ``registry`` (address, username, password), ``images`` (namespace, tag, tags),
-``configs``, ``secret_configs``, ``nodes``, ``roles``, ``replicas``, ``services``,
-``definitions`` (CCP application language documents by name), ``config_files``
-(definition -> the formula and role whose meta/config.yml templates render its files) and
-``options`` (dependency_timeout, poll_interval, job_backoff_limit).
+The services are described once, with their formulas (``formulas/<f>/<f>/meta/service.yml``:
+:mod:`stacksalt.service.catalog`). The model keeps only topology and values, in the pillar key
+``ccp:control`` (formula ``ccp``) of the node that applies it (the salt master):
+``kubernetes`` (namespace, cluster_domain, the Kubernetes node names, match_mode),
+``registry`` (address, username, password), ``images`` (namespace, tag, tags), ``configs``,
+``secret_configs``, ``nodes``, ``roles``, ``replicas``, ``services`` (named instances of a
+description, e.g. ``database`` from ``galera``), ``external`` (instances provided outside the
+environment, on the hosts: dependencies on them are satisfied) and ``options``
+(dependency_timeout, poll_interval, job_backoff_limit).
 
-:func:`parse` checks the definitions (DSL version first) and the topology and raises
-:class:`WorkloadError` naming the service and key of every problem; :func:`build` renders and
-validates. Both are pure except for reading the formulas' templates from ``formula_roots``.
+:func:`parse` checks the topology against the catalog and raises :class:`WorkloadError`
+naming the service and key of every problem; :func:`build` renders and validates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from stacksalt.k8s.common import deep_merge
-from stacksalt.k8s.dsl import DefinitionError, ServiceDefinition, validate_definition
-from stacksalt.k8s.formula_files import FormulaFilesError, RenderedFile, render_files
+from stacksalt import secrets
+from stacksalt.k8s.dsl import DefinitionError, ServiceDefinition
 from stacksalt.k8s.ingress import domains_list, ingress_config
 from stacksalt.k8s.render import RenderError, RenderOptions, render
 from stacksalt.k8s.topology import Topology, TopologyError, resolve_topology
 
 WAITER_IMAGE = "kubectl"
 OPTION_KEYS = ("dependency_timeout", "poll_interval", "job_backoff_limit")
+REMOVED_KEYS = {
+    "definitions": "services are described with their formulas (formulas/<f>/<f>/meta/"
+    "service.yml); the model keeps topology and values only",
+    "config_files": "the containers render their config from their pillar at start",
+}
 
 
 class WorkloadError(ValueError):
@@ -43,6 +49,9 @@ class WorkloadError(ValueError):
 class Parsed:
     definitions: dict[str, ServiceDefinition]
     topology: Topology
+    sources: dict[str, str] = field(default_factory=dict)  # definition -> its file
+    external: tuple[str, ...] = ()
+    entrypoint_images: frozenset[str] = frozenset()  # images that run stacksalt-entrypoint
 
 
 @dataclass
@@ -75,24 +84,19 @@ def node_names(control: Mapping[str, Any]) -> list[str]:
     return list(nodes)
 
 
-def parse(control: Mapping[str, Any], nodes: Sequence[str] | None = None) -> Parsed:
-    """Validate every definition (DSL version first, spec §4.4) and resolve the topology."""
+def parse(control: Mapping[str, Any], catalog, nodes: Sequence[str] | None = None) -> Parsed:
+    """Resolve the topology and check it against the services' descriptions (``catalog``:
+    :class:`stacksalt.service.catalog.Catalog`)."""
     problems: list[str] = []
-    definitions: dict[str, ServiceDefinition] = {}
-    for name, doc in sorted(_mapping(control, "definitions").items()):
-        try:
-            definition = validate_definition(doc)
-        except DefinitionError as exc:
-            problems += [
-                f"definitions.{name}: service '{name}': {path}: {msg}" for path, msg in exc.problems
-            ]
-            continue
-        if definition.name != name:
-            problems.append(
-                f"definitions.{name}: service.name: {definition.name!r} differs from the key"
-            )
-            continue
-        definitions[name] = definition
+    for key, why in REMOVED_KEYS.items():
+        if key in control:
+            problems.append(f"ccp:control:{key}: no longer in the model: {why}")
+    definitions = dict(catalog.definitions)
+    sources = {name: catalog.source(name) for name in definitions}
+    external = control.get("external") or []
+    if not isinstance(external, list) or not all(isinstance(e, str) for e in external):
+        problems.append("ccp:control:external: a list of instance names (provided by the hosts)")
+        external = []
     topology = None
     try:
         match_mode = _mapping(control, "kubernetes").get("match_mode", "prefix")
@@ -101,20 +105,74 @@ def parse(control: Mapping[str, Any], nodes: Sequence[str] | None = None) -> Par
         problems.append(str(exc))
     if topology is not None:
         for inst in topology.instances.values():
-            if inst.service_def not in _mapping(control, "definitions"):
+            if inst.service_def not in definitions:
                 where = (
                     f"services.{inst.name}.service_def"
                     if inst.name != inst.service_def
                     else (f"roles: service '{inst.name}'")
                 )
-                problems.append(f"{where}: no definition named {inst.service_def!r}")
-    for name in sorted(_mapping(control, "config_files")):
-        if name not in _mapping(control, "definitions"):
-            problems.append(f"config_files.{name}: no definition named {name!r}")
+                problems.append(
+                    f"{where}: no service described as {inst.service_def!r} (described: "
+                    f"{', '.join(sorted(definitions))})"
+                )
+        for name in external:
+            if name in topology.instances:
+                problems.append(
+                    f"ccp:control:external: '{name}' is also deployed here by a role; "
+                    "a service runs either on the hosts or in the workload"
+                )
+        problems += _dependency_problems(topology, definitions, sources, external)
     if problems:
         raise WorkloadError(problems)
     assert topology is not None
-    return Parsed(definitions, topology)
+    # an instance run by the hosts is defined (its name) but deployed by no role: not news
+    topology.warnings = [
+        w for w in topology.warnings if not any(w.startswith(f"services.{e}:") for e in external)
+    ]
+    entry = frozenset(i.name for i in catalog.images.images if i.entrypoint)
+    return Parsed(definitions, topology, sources, tuple(external), entry)
+
+
+def _dependency_problems(topology, definitions, sources, external) -> list[str]:
+    """Every dependency of a deployed service names a deployed or external service or Job."""
+    jobs = set()
+    for name, inst in topology.instances.items():
+        d = definitions.get(inst.service_def)
+        if d is not None:
+            from stacksalt.k8s.naming import job_name
+
+            jobs.update(job_name(name, d.name, c.name) for _, _, c in d.single_commands())
+            jobs.update(c.name for _, _, c in d.single_commands())
+    containers = {
+        c.name
+        for inst in topology.instances.values()
+        if inst.service_def in definitions
+        for c in definitions[inst.service_def].containers
+    }
+    known = set(topology.instances) | set(external) | jobs | containers
+    problems = []
+    for name, inst in sorted(topology.instances.items()):
+        d = definitions.get(inst.service_def)
+        if d is None:
+            continue
+        for i, c in enumerate(d.containers):
+            cmds = [("daemon", c.daemon)] + [
+                (f"{phase}[{j}]", cmd)
+                for phase, lst in (("pre", c.pre), ("post", c.post))
+                for j, cmd in enumerate(lst)
+            ]
+            for where, cmd in cmds:
+                for dep in cmd.dependencies:
+                    target = inst.mapping.get(dep, dep)
+                    if target not in known:
+                        problems.append(
+                            f"{sources.get(inst.service_def, '?')}: services.{inst.service_def}:"
+                            f" containers[{i}].{where}.dependencies: '{dep}' is neither a "
+                            f"service of this environment nor a Job nor external (instance "
+                            f"'{name}'; add it to a role, to ccp:control:external, or map it "
+                            f"with services.{name}.mapping)"
+                        )
+    return problems
 
 
 def images_mapping(
@@ -141,71 +199,25 @@ def images_mapping(
 
 
 def image_names(parsed: Parsed) -> set[str]:
-    """Every bare image name the workload uses (containers, single commands, the waiter)."""
+    """Every bare image name the deployed instances use (containers, Jobs, the waiter)."""
     names = {WAITER_IMAGE}
-    for definition in parsed.definitions.values():
+    used = {i.service_def for i in parsed.topology.instances.values()}
+    for name, definition in parsed.definitions.items():
+        if name not in used:
+            continue
         for container in definition.containers:
             names.add(container.image)
             names.update(c.image for c in (*container.pre, *container.post) if c.image)
     return names
 
 
-def formula_files(
-    control: Mapping[str, Any], parsed: Parsed, roots: Sequence[Path | str]
-) -> dict[str, list[RenderedFile]]:
-    """Per instance, the files its definition's formula renders from the instance's configs."""
-    wanted = _mapping(control, "config_files")
-    configs = _mapping(control, "configs")
-    secret_configs = _mapping(control, "secret_configs")
-    secret_values = _leaf_strings(secret_configs)
-    out: dict[str, list[RenderedFile]] = {}
-    problems = []
-    for name, inst in sorted(parsed.topology.instances.items()):
-        spec = wanted.get(inst.service_def)
-        if not spec:
-            continue
-        formula, role = spec["formula"], spec["role"]
-        cfg = parsed.topology.instance_config(configs, name)
-        pillar = (cfg.get(formula) or {}).get(role)
-        if not isinstance(pillar, Mapping):
-            problems.append(
-                f"service '{name}': configs.{formula}.{role}: required by config_files."
-                f"{inst.service_def} (the {formula} formula's pillar)"
-            )
-            continue
-        # credentials for the templates come from secret_configs.<formula>.<role> only
-        secret = (secret_configs.get(formula) or {}).get(role) or {}
-        try:
-            rendered = render_files(roots, formula, role, deep_merge(pillar, secret))
-        except FormulaFilesError as exc:
-            problems.append(f"service '{name}': config_files.{inst.service_def}: {exc}")
-            continue
-        for f in rendered:
-            leaked = [v for v in secret_values if not f.secret and v in f.content]
-            if leaked:
-                problems.append(
-                    f"service '{name}': config_files.{inst.service_def}: {f.name} holds a "
-                    f"value of secret_configs but is not a secret file of formula {formula!r}"
-                )
-        out[name] = rendered
-    if problems:
-        raise WorkloadError(problems)
-    return out
-
-
-def _leaf_strings(tree: Any) -> list[str]:
-    """Every string value (of 4+ characters) of a tree: what must never reach a ConfigMap."""
-    if isinstance(tree, Mapping):
-        return [v for value in tree.values() for v in _leaf_strings(value)]
-    if isinstance(tree, list):
-        return [v for value in tree for v in _leaf_strings(value)]
-    return [tree] if isinstance(tree, str) and len(tree) >= 4 else []
-
-
-def options_of(control: Mapping[str, Any]) -> RenderOptions:
+def options_of(control: Mapping[str, Any], external: Sequence[str] = ()) -> RenderOptions:
     opts = _mapping(control, "options")
     return RenderOptions(
-        waiter_image=WAITER_IMAGE, **{k: opts[k] for k in OPTION_KEYS if k in opts}
+        waiter_image=WAITER_IMAGE,
+        external=tuple(external),
+        secret_values=frozenset(secrets.leaf_strings(_mapping(control, "secret_configs"))),
+        **{k: opts[k] for k in OPTION_KEYS if k in opts},
     )
 
 
@@ -217,19 +229,44 @@ def external_objects(control: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def load_catalog(formula_roots: Sequence[Path | str]):
+    """The services' descriptions under ``formula_roots``: a formulas folder, or formula
+    folders (Salt's file_roots ``formulas/<f>``); the base images come from
+    ``docker-salt/images.yml`` next to the formulas folder."""
+    from stacksalt.service.catalog import CatalogError, load
+
+    formulas_dir = None
+    for root in formula_roots:
+        base = Path(root)
+        if (base / base.name).is_dir():  # formulas/<f>
+            formulas_dir = base.parent
+            break
+        if base.is_dir() and any((c / c.name).is_dir() for c in base.iterdir()):
+            formulas_dir = base
+            break
+    if formulas_dir is None:
+        raise WorkloadError([f"no formulas found under {', '.join(map(str, formula_roots))}"])
+    try:
+        return load(formulas_dir.parent, formulas_dir)
+    except CatalogError as exc:
+        raise WorkloadError(exc.problems) from exc
+
+
 def build(
     control: Mapping[str, Any],
     formula_roots: Sequence[Path | str],
     image_tags: Mapping[str, str] | None = None,
     nodes: Sequence[str] | None = None,
     validate: bool = True,
+    catalog=None,
+    components: Sequence[str] | None = None,
 ) -> Build:
     """Render (and validate) the environment. Raises WorkloadError when it cannot render;
     validation problems are returned in ``Build.problems`` (nothing may be applied then)."""
     from stacksalt.k8s.validate import validate_objects  # loads the schema library
 
-    parsed = parse(control, nodes)
-    files = formula_files(control, parsed, formula_roots)
+    catalog = catalog or load_catalog(formula_roots)
+    parsed = parse(control, catalog, nodes)
     configs = _mapping(control, "configs")
     images = images_mapping(control, image_tags)
     warnings: list[str] = []
@@ -247,8 +284,8 @@ def build(
             configs,
             _mapping(control, "secret_configs"),
             images,
-            options=options_of(control),
-            config_files=files,
+            options=replace(options_of(control, parsed.external), components=components),
+            sources=parsed.sources,
         )
     except (RenderError, DefinitionError) as exc:
         raise WorkloadError([str(exc)]) from exc

@@ -221,6 +221,21 @@ def committed_secret_problems(parsed: dict[Path, dict], root: Path) -> list[Prob
     return problems
 
 
+def catalog_problems(root: Path):
+    """(catalog or None, problems): every service's description (formulas/<f>/<f>/meta/
+    service.yml) and the base images, each problem with its file and key."""
+    from stacksalt.service.catalog import CatalogError, load
+
+    try:
+        return load(root), []
+    except CatalogError as exc:
+        out = []
+        for line in exc.problems:
+            where, _, message = line.partition(": ")
+            out.append(Problem(where, message or line))
+        return None, out
+
+
 def check(root: Path, cluster: str | None = None) -> tuple[list[Problem], dict[str, dict]]:
     """Run every check; return the problems and the pillars of the nodes that rendered."""
     model = Model(root / "reclass_model")
@@ -239,6 +254,8 @@ def check(root: Path, cluster: str | None = None) -> tuple[list[Problem], dict[s
     if not nodes:
         where = f"reclass_model/nodes/{cluster}" if cluster else "reclass_model/nodes"
         return problems + [Problem(where, "no node files (*.yml)")], {}
+    catalog, found = catalog_problems(root)
+    problems += found
     pillars = {}
     for node in nodes:
         pillar, found = render_problems(model, node, parsed, root)
@@ -247,7 +264,7 @@ def check(root: Path, cluster: str | None = None) -> tuple[list[Problem], dict[s
             continue
         found = schema_problems(node, pillar, root / "formulas")
         if not found:
-            found = semantic_checks(node, pillar)
+            found = semantic_checks(node, pillar, catalog)
         problems += found
         pillars[node] = pillar
     return problems, pillars

@@ -112,16 +112,17 @@ def _rabbitmq(node: str, pillar: dict) -> list:
     return [_problem(node, f"pillar rabbitmq:server:instances: {p}") for p in problems]
 
 
-def _ccp(node: str, pillar: dict) -> list:
-    """The Kubernetes workload: definitions (DSL version first) and topology; the topology's
-    warnings (patterns matching only as a prefix, overridden configs) are warnings here."""
+def _ccp(node: str, pillar: dict, catalog=None) -> list:
+    """The Kubernetes workload: its topology against the services' descriptions; the
+    topology's warnings (patterns matching only as a prefix, overridden configs) are warnings
+    here. Without a catalog (the descriptions did not load) there is nothing to check against."""
     from stacksalt.k8s.workload import WorkloadError, parse
 
     control = (pillar.get("ccp") or {}).get("control")
-    if not control or not control.get("enabled"):
+    if not control or not control.get("enabled") or catalog is None:
         return []
     try:
-        parsed = parse(control)
+        parsed = parse(control, catalog)
     except WorkloadError as exc:
         return [_problem(node, f"pillar ccp:control: {p}") for p in exc.problems]
     return [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
@@ -141,8 +142,8 @@ def _kubernetes(node: str, pillar: dict) -> list:
 CHECKS = (_etcd, _hosts, _galera, _rabbitmq, _ccp, _kubernetes)
 
 
-def semantic_checks(node: str, pillar: dict) -> list:
+def semantic_checks(node: str, pillar: dict, catalog=None) -> list:
     out = []
     for fn in CHECKS:
-        out += fn(node, pillar)
+        out += fn(node, pillar, catalog) if fn is _ccp else fn(node, pillar)
     return out

@@ -344,3 +344,27 @@ def test_snapshot_copies_build_inputs_but_never_secrets(tmp_path):
         assert (dest / name).read_bytes() == (root / name).read_bytes()
     assert not list(dest.rglob("secrets.yml"))
     assert not list(dest.rglob("__pycache__"))
+
+
+def test_entrypoint_expands_pod_references_and_merges_only_its_nodes_files(tmp_path):
+    ep = load_entrypoint()
+    (tmp_path / "10-pillar.yaml").write_text(
+        "galera:\n  server:\n    name: $(POD_NAME)\n    bind: {address: $(POD_IP)}\n"
+        "    note: $$(POD_NAME) stays\n    members: [{name: db-0, address: db-0.db}]\n"
+    )
+    (tmp_path / "node.cmp01.yaml").write_text("galera:\n  server:\n    port: 1\n")
+    (tmp_path / "node.ctl01.yaml").write_text("galera:\n  server:\n    port: 2\n")
+    (tmp_path / "node.ctl01.secret.yaml").write_text("galera:\n  server:\n    pw: s\n")
+    env = {
+        "STACKSALT_PILLAR_DIR": str(tmp_path),
+        "POD_NAME": "db-1",
+        "POD_IP": "10.1.2.3",
+        "NODE_NAME": "ctl01",
+    }
+    server = ep.overlay(env)["galera"]["server"]
+    assert server["name"] == "db-1" and server["bind"] == {"address": "10.1.2.3"}
+    assert server["note"] == "$(POD_NAME) stays"
+    assert server["port"] == 2 and server["pw"] == "s"  # its node's files only, last
+    without_ip = {k: v for k, v in env.items() if k != "POD_IP"}
+    with pytest.raises(ep.EntrypointError, match=r"galera:server:bind:address: \$\(POD_IP\)"):
+        ep.overlay(without_ip)

@@ -1,0 +1,176 @@
+"""The pillar a container gets: its description's template, rendered, with the model's values.
+
+A container (or a Job) of a service description carries a pillar template: formula -> role ->
+values. String values may hold ``{{ ... }}`` expressions evaluated here, at render time, with
+what only the topology knows (CCP's ``address()``; the StatefulSet's peers; the replica
+count), and ``$(POD_NAME)``-style references that the image's entrypoint expands at start
+(the pod's own name and address, which only Kubernetes knows). A string that is one whole
+expression keeps the expression's type (a list of peers stays a list).
+
+The container's pillar = the rendered template, then for each formula/role of the template the
+instance's ``configs.<formula>.<role>`` (the model's values: global < ``services.<name>.
+configs``), then ``secret_configs.<formula>.<role>`` (the deployment's secrets). Pure.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from jinja2.nativetypes import NativeEnvironment
+
+from stacksalt.k8s.common import deep_merge
+
+
+class PillarError(ValueError):
+    """A pillar template does not render; the message names the service and the key."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a template may ask about the environment (see :func:`functions`)."""
+
+    instance: str
+    namespace: str
+    cluster_domain: str
+    replicas: int
+    # instance -> (pod names, the StatefulSet's serviceName) for StatefulSets; the
+    # instances deployed here and the external ones
+    statefulsets: Mapping[str, tuple[tuple[str, ...], str]]
+    instances: frozenset[str]
+    configs: Mapping[str, Any]
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> NativeEnvironment:
+    return NativeEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701
+
+
+def fqdn(name: str, namespace: str, cluster_domain: str) -> str:
+    """A Service's name in cluster DNS."""
+    return f"{name}.{namespace}.svc.{cluster_domain}"
+
+
+def functions(ctx: Context) -> dict[str, Any]:
+    """The names a template sees."""
+
+    def address(instance: str, port: int | None = None, scheme: str | None = None) -> str:
+        """CCP's address(): the Service of ``instance`` in cluster DNS, with the port and the
+        scheme when asked."""
+        out = fqdn(instance, ctx.namespace, ctx.cluster_domain)
+        if port is not None:
+            out = f"{out}:{port}"
+        return f"{scheme}://{out}" if scheme else out
+
+    def pods(instance: str | None = None) -> list[tuple[str, str]]:
+        target = instance or ctx.instance
+        if target not in ctx.statefulsets:
+            raise PillarError(
+                f"peers of '{target}': only a StatefulSet deployed here has stable pod names"
+            )
+        names, service = ctx.statefulsets[target]
+        return [(n, f"{n}.{fqdn(service, ctx.namespace, ctx.cluster_domain)}") for n in names]
+
+    def peers(
+        instance: str | None = None,
+        name_key: str = "name",
+        address_key: str = "address",
+        port: int | None = None,
+        port_key: str = "port",
+    ) -> list[dict[str, Any]]:
+        """Every pod of a StatefulSet as ``{name_key: pod, address_key: its DNS name}`` (and
+        ``port_key: port`` when given)."""
+        out = []
+        for name, host in pods(instance):
+            item: dict[str, Any] = {name_key: name, address_key: host}
+            if port is not None:
+                item[port_key] = port
+            out.append(item)
+        return out
+
+    def peer_addresses(
+        instance: str | None = None, prefix: str = "", port: int | None = None
+    ) -> list[str]:
+        """Every pod's DNS name, with a prefix (``rabbit@``) or a port when asked."""
+        return [f"{prefix}{host}{f':{port}' if port else ''}" for _, host in pods(instance)]
+
+    def pod_fqdn(instance: str | None = None) -> str:
+        """This pod's own DNS name (a StatefulSet's): expanded by the entrypoint at start."""
+        target = instance or ctx.instance
+        if target not in ctx.statefulsets:
+            raise PillarError(f"pod_fqdn: '{target}' is not a StatefulSet deployed here")
+        service = ctx.statefulsets[target][1]
+        return f"$(POD_NAME).{fqdn(service, ctx.namespace, ctx.cluster_domain)}"
+
+    return {
+        "name": ctx.instance,
+        "namespace": ctx.namespace,
+        "cluster_domain": ctx.cluster_domain,
+        "replicas": ctx.replicas,
+        "configs": ctx.configs,
+        "address": address,
+        "peers": peers,
+        "peer_addresses": peer_addresses,
+        "pod_fqdn": pod_fqdn,
+    }
+
+
+def render_template(template: Any, ctx: Context, where: str) -> Any:
+    """``template`` with every ``{{ ... }}`` string evaluated; ``where`` names it in errors."""
+    names = functions(ctx)
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{path}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, str) and "{{" in value:
+            try:
+                return _environment().from_string(value).render(**names)
+            except PillarError as exc:
+                raise PillarError(f"{where}{path}: {exc}") from exc
+            except jinja2.TemplateError as exc:
+                raise PillarError(f"{where}{path}: {value!r}: {exc}") from exc
+        return value
+
+    return walk(template, "")
+
+
+def container_pillar(
+    template: Mapping[str, Any],
+    ctx: Context,
+    configs: Mapping[str, Any],
+    secret_configs: Mapping[str, Any],
+    where: str,
+) -> dict[str, Any]:
+    """The rendered template with the model's values merged in, formula by role."""
+    out = render_template(template, ctx, where)
+    for formula, roles in template.items():
+        for role in roles or {}:
+            value = out.setdefault(formula, {}).get(role) or {}
+            for source in (configs, secret_configs):
+                given = ((source.get(formula) or {}) if isinstance(source, Mapping) else {}).get(
+                    role
+                )
+                if isinstance(given, Mapping):
+                    value = deep_merge(value, given)
+            out[formula][role] = value
+    return out
+
+
+def node_pillar(template: Mapping[str, Any], node_configs: Mapping[str, Any]) -> dict[str, Any]:
+    """A node's own values for the template's formulas and roles (``nodes.<pattern>.configs``)."""
+    out: dict[str, Any] = {}
+    for formula, roles in template.items():
+        for role in roles or {}:
+            given = (node_configs.get(formula) or {}).get(role)
+            if isinstance(given, Mapping) and given:
+                out.setdefault(formula, {})[role] = dict(given)
+    return out
+
+
+def formulas_roles(template: Mapping[str, Any]) -> Sequence[tuple[str, str]]:
+    return [(f, r) for f, roles in sorted(template.items()) for r in sorted(roles or {})]
