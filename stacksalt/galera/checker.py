@@ -1,10 +1,10 @@
 """Readiness and liveness of a Galera node, as pure functions.
 
-Spec: CCP guide §2.2.3 "galera-checker", L1593-1614 (the five readiness conditions at
-L1599-1603, the six liveness rules at L1607-1612, "all checks passed → alive" at L1614),
-and design §5.1.2, L3873 (only a Synced node may receive traffic; OPEN, PRIMARY, JOINER,
-JOINED and DONOR nodes must not). The Salt adapter (and the HTTP checker HAProxy polls)
-gathers the facts and returns 200 / 503 from ``CheckResult.ok``.
+The rules of Fuel CCP's "galera-checker" (its Galera docs): a node is ready when five
+wsrep conditions hold, and alive unless one of six liveness rules says otherwise (all checks
+passed → alive). The design spec adds that only a Synced node may receive traffic: OPEN,
+PRIMARY, JOINER, JOINED and DONOR nodes must not. The Salt adapter (and the HTTP checker
+HAProxy polls) gathers the facts and returns 200 / 503 from ``CheckResult.ok``.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ JOINED = "Joined"
 _SST_MARKER = "wsrep_sst_"
 _T = TypeVar("_T")
 
-# (variable, required value, the spec line that asks for it)
-READINESS_CONDITIONS: tuple[tuple[str, str, int], ...] = (
-    ("wsrep_local_state_comment", SYNCED, 1599),
-    ("wsrep_evs_state", "OPERATIONAL", 1600),
-    ("wsrep_connected", "ON", 1601),
-    ("wsrep_ready", "ON", 1602),
+# (variable, required value): readiness conditions 1-4; the 5th compares the cluster uuid
+READINESS_CONDITIONS: tuple[tuple[str, str], ...] = (
+    ("wsrep_local_state_comment", SYNCED),
+    ("wsrep_evs_state", "OPERATIONAL"),
+    ("wsrep_connected", "ON"),
+    ("wsrep_ready", "ON"),
 )
 
 
@@ -55,33 +55,36 @@ class LivenessFacts:
 
 
 class _FactError(Exception):
-    """A fact needed by a rule could not be read (rule 6, L1612)."""
+    """A fact needed by a rule could not be read (liveness rule 6)."""
 
 
 def check_readiness(wsrep: Mapping[str, str], etcd_uuid: str | None) -> CheckResult:
-    """Is this node ready for traffic? All five conditions must hold (L1597-1603):
+    """Is this node ready for traffic? All five conditions must hold:
 
-    1. ``wsrep_local_state_comment`` = ``Synced`` (L1599; also L3873)
-    2. ``wsrep_evs_state`` = ``OPERATIONAL`` (L1600)
-    3. ``wsrep_connected`` = ``ON`` (L1601)
-    4. ``wsrep_ready`` = ``ON`` (L1602)
-    5. ``wsrep_cluster_state_uuid`` = the etcd ``uuid`` (L1603)
+    1. ``wsrep_local_state_comment`` = ``Synced`` (the only state that may take traffic)
+    2. ``wsrep_evs_state`` = ``OPERATIONAL``
+    3. ``wsrep_connected`` = ``ON``
+    4. ``wsrep_ready`` = ``ON``
+    5. ``wsrep_cluster_state_uuid`` = the etcd ``uuid`` (the node is in this cluster)
 
     A missing variable or a missing etcd uuid fails its condition. The reason lists every
     failed condition, not only the first. Values are compared exactly as the server prints
     them; uuids case-insensitively.
     """
     failures = []
-    for variable, wanted, line in READINESS_CONDITIONS:
+    for number, (variable, wanted) in enumerate(READINESS_CONDITIONS, 1):
         value = wsrep.get(variable)
         if value != wanted:
-            failures.append(f"{variable} is {_show(value)}, not {wanted!r} (L{line})")
+            failures.append(f"{variable} is {_show(value)}, not {wanted!r} (condition {number})")
     uuid = wsrep.get("wsrep_cluster_state_uuid")
     if not etcd_uuid:
-        failures.append("etcd has no cluster uuid to compare wsrep_cluster_state_uuid with (L1603)")
+        failures.append(
+            "etcd has no cluster uuid to compare wsrep_cluster_state_uuid with (condition 5)"
+        )
     elif uuid is None or uuid.strip().lower() != etcd_uuid.strip().lower():
         failures.append(
-            f"wsrep_cluster_state_uuid is {_show(uuid)}, not the etcd uuid {etcd_uuid!r} (L1603)"
+            f"wsrep_cluster_state_uuid is {_show(uuid)}, not the etcd uuid {etcd_uuid!r} "
+            "(condition 5)"
         )
     if failures:
         return CheckResult(False, "not ready: " + "; ".join(failures))
@@ -93,24 +96,24 @@ def check_readiness(wsrep: Mapping[str, str], etcd_uuid: str | None) -> CheckRes
 
 
 def check_liveness(facts: LivenessFacts) -> CheckResult:
-    """Is this node alive? The six rules in spec order (L1605-1614):
+    """Is this node alive? The six rules in the galera-checker's order:
 
-    1. etcd ``state`` is not ``STEADY`` (absent included) → skip: alive (L1607).
-    2. an SST is in progress → skip: alive (L1608).
-    3. no mysqld pid file yet → skip: alive (L1609).
-    4. ``wsrep_cluster_state_uuid`` differs from the etcd uuid → dead: split brain (L1610).
+    1. etcd ``state`` is not ``STEADY`` (absent included) → skip: alive.
+    2. an SST is in progress → skip: alive.
+    3. no mysqld pid file yet → skip: alive.
+    4. ``wsrep_cluster_state_uuid`` differs from the etcd uuid → dead: split brain.
     5. ``wsrep_local_state_comment`` is ``Joined`` now and was ``Joined`` at the previous
-       check → dead: it cannot finish joining (L1611).
-    6. any exception during the checks → dead (L1612). A fact given as an exception fires
+       check → dead: it cannot finish joining.
+    6. any exception during the checks → dead. A fact given as an exception fires
        this rule when the rule that needs it is reached; so does a missing wsrep variable or
        a missing etcd uuid while ``STEADY`` (the spec's checker reads it and fails).
 
-    Otherwise alive (L1614). ``ok`` False means "kill the galera container".
+    Otherwise alive: all checks passed. ``ok`` False means "kill the galera container".
     """
     try:
         return _liveness(facts)
     except _FactError as exc:
-        return CheckResult(False, f"dead: {exc} (rule 6, L1612)")
+        return CheckResult(False, f"dead: {exc} (rule 6)")
 
 
 def sst_in_progress(cmdlines: Iterable[str]) -> bool:
@@ -128,13 +131,12 @@ def _liveness(facts: LivenessFacts) -> CheckResult:
     if state != STEADY:
         return CheckResult(
             True,
-            f"alive: cluster state is {state or 'absent'}, not STEADY; "
-            "check skipped (rule 1, L1607)",
+            f"alive: cluster state is {state or 'absent'}, not STEADY; check skipped (rule 1)",
         )
     if _fact(facts.sst_in_progress, "looking for an SST"):
-        return CheckResult(True, "alive: SST in progress; check skipped (rule 2, L1608)")
+        return CheckResult(True, "alive: SST in progress; check skipped (rule 2)")
     if not _fact(facts.pid_file_exists, "looking for the mysqld pid file"):
-        return CheckResult(True, "alive: no mysqld pid file yet; check skipped (rule 3, L1609)")
+        return CheckResult(True, "alive: no mysqld pid file yet; check skipped (rule 3)")
     wsrep = _fact(facts.wsrep, "reading wsrep status")
     etcd_uuid = _fact(facts.etcd_uuid, "reading etcd uuid")
     if not etcd_uuid:
@@ -144,18 +146,15 @@ def _liveness(facts: LivenessFacts) -> CheckResult:
         return CheckResult(
             False,
             f"dead: split brain, wsrep_cluster_state_uuid {node_uuid} "
-            f"differs from etcd uuid {etcd_uuid} (rule 4, L1610)",
+            f"differs from etcd uuid {etcd_uuid} (rule 4)",
         )
     comment = _variable(wsrep, "wsrep_local_state_comment")
     if comment == JOINED and facts.previous_state_comment == JOINED:
         return CheckResult(
             False,
-            "dead: Joined at this check and the previous one; it cannot "
-            "finish joining (rule 5, L1611)",
+            "dead: Joined at this check and the previous one; it cannot finish joining (rule 5)",
         )
-    return CheckResult(
-        True, f"alive: all checks passed (wsrep_local_state_comment={comment}, L1614)"
-    )
+    return CheckResult(True, f"alive: all checks passed (wsrep_local_state_comment={comment})")
 
 
 def _fact(value: _T | BaseException, what: str) -> _T:

@@ -1,24 +1,26 @@
 """What a Galera node does next, as a pure function of gathered facts.
 
-Spec: CCP guide §2.2.2-2.2.5 (L1568-1675) and design §5.1.2-5.1.3 (L3850-3858,
-L3944-3955). The etcd layout (L1570-1579) is ``state`` (BUILDING / STEADY / RECOVERY),
-``uuid`` (the cluster uuid; a node with another uuid is in split brain, L1579), ``leader``,
-``nodes/`` (live members), ``queue/`` (the recovery barrier) and ``seqno/`` (published
-positions). The Salt adapter reads all that into :class:`EtcdState`, reads the local node into
-:class:`~stacksalt.galera.facts.NodeFacts`, calls :func:`decide`, acts on the returned
-:class:`Decision` and writes ``Decision.reason`` to the etcd ``status`` record.
+It follows the Galera part of the Fuel CCP docs (its etcd protocol, bootstrap, reconnect,
+recovery and ``force_bootstrap``) and the design spec's recovery rules (only a node whose data
+is readable and consistent may be the source). The etcd layout is ``state`` (BUILDING /
+STEADY / RECOVERY), ``uuid`` (the cluster uuid; a node with another uuid is in split brain),
+``leader``, ``nodes/`` (live members), ``queue/`` (the recovery barrier) and ``seqno/``
+(published positions). The Salt adapter reads all that into :class:`EtcdState`, reads the
+local node into :class:`~stacksalt.galera.facts.NodeFacts`, calls :func:`decide`, acts on
+the returned :class:`Decision` and writes ``Decision.reason`` to the etcd ``status`` record.
 
-Scenarios (L1622-1647):
+Scenarios:
 
 - **Initial bootstrap**: no ``state``. Whoever holds the lock bootstraps a new cluster and
   sets BUILDING; later lock holders join one at a time; the last member to join sets STEADY.
 - **Reconnect**: STEADY with live members: the lock holder joins (preferring the leader).
-- **Recovery**: the operator set RECOVERY (L1714-1719), or a node found STEADY with no live
-  member (L1641) and set RECOVERY itself. Every node publishes a fresh position; the source
-  is chosen only when *all* members have published fresh positions (the barrier, L1576), by
+- **Recovery**: the operator set ``state`` to RECOVERY by hand, or a node found STEADY with
+  no live member (the cluster was destroyed) and set RECOVERY itself. Every node publishes a
+  fresh position; the source is chosen only when *all* members have published fresh
+  positions (the barrier), by
   :func:`choose_winner`; the winner bootstraps, the others join; the last join sets STEADY.
 - **Split brain**: a node whose cluster uuid differs from the etcd ``uuid`` is fenced:
-  stopped and never served (L1579, L1610).
+  stopped and never served (the checker also declares it dead).
 
 Decisions the spec leaves open, and the choice made here ([infer]):
 
@@ -28,7 +30,7 @@ Decisions the spec leaves open, and the choice made here ([infer]):
   etcd again and decides under it.
 - No ``state`` but a local data directory holding data: etcd lost its keys while the data
   survived. Bootstrapping a *new* cluster from whoever grabs the lock could pick an old copy,
-  so the node starts a recovery instead (same rule as L1641).
+  so the node starts a recovery instead (as for a STEADY cluster with no live member).
 - A recovery without ``recovery_started_at`` (the operator only ran ``etcdctl set state
   RECOVERY``) starts at the earliest ``queue/`` entry.
 - ``force_bootstrap`` does not override fencing: a forced node whose uuid differs from the
@@ -43,12 +45,14 @@ from enum import StrEnum
 
 from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
 
-DEFAULT_CLUSTER_SIZE = 3  # L1653
-MAX_ADVISED_CLUSTER_SIZE = 5  # L1661
+DEFAULT_CLUSTER_SIZE = 3  # Fuel CCP's default
+# Fuel CCP advises an odd size (a majority survives a split) of at most 5: every member
+# certifies every write, so writes get slower with each one.
+MAX_ADVISED_CLUSTER_SIZE = 5
 
 
 class ClusterState(StrEnum):
-    """Values of the etcd ``state`` key (L1578)."""
+    """Values of the etcd ``state`` key."""
 
     BUILDING = "BUILDING"
     STEADY = "STEADY"
@@ -92,7 +96,7 @@ class ClusterConfig:
 
     ``members`` are node names in model order (the order is the tie-break in recovery);
     ``force_bootstrap`` is the node named by ``percona.force_bootstrap`` when ``enabled``
-    (L1665-1675), else ``None``.
+    (Fuel CCP's way for the operator to name the recovery source), else ``None``.
     """
 
     name: str
@@ -104,8 +108,8 @@ class ClusterConfig:
     def from_mapping(cls, data: Mapping[str, object]) -> ClusterConfig:
         """Build from pillar-like data.
 
-        ``force_bootstrap`` may be ``{"enabled": bool, "node": str}`` (the spec's shape,
-        L1668-1672), a node name, or absent/``None``.
+        ``force_bootstrap`` may be ``{"enabled": bool, "node": str}`` (the shape of Fuel
+        CCP's ``percona.force_bootstrap``), a node name, or absent/``None``.
         """
         for key in ("name", "members"):
             if key not in data:
@@ -248,8 +252,8 @@ def validate_config(cfg: ClusterConfig) -> list[str]:
 
     Errors: empty name; no members; a member listed twice; ``cluster_size`` below 1 or above
     the number of members; ``force_bootstrap`` not a member. Warnings: an even
-    ``cluster_size`` and one above 5 (both L1661); fewer ``cluster_size`` than members
-    (recovery waits for every listed member).
+    ``cluster_size`` and one above 5 (both advised against); fewer ``cluster_size`` than
+    members (recovery waits for every listed member).
     """
     errors: list[str] = []
     warnings: list[str] = []
@@ -278,12 +282,12 @@ def validate_config(cfg: ClusterConfig) -> list[str]:
     if cfg.cluster_size % 2 == 0:
         warnings.append(
             f"cluster_size {cfg.cluster_size} is even; use an odd size so a "
-            "majority survives a network split (spec L1661)"
+            "majority survives a network split"
         )
     if cfg.cluster_size > MAX_ADVISED_CLUSTER_SIZE:
         warnings.append(
             f"cluster_size {cfg.cluster_size} is above {MAX_ADVISED_CLUSTER_SIZE};"
-            " writes get slower with every node (spec L1661)"
+            " writes get slower with every node"
         )
     if cfg.cluster_size < count:
         warnings.append(
@@ -348,12 +352,13 @@ def choose_winner(
 
     Rules, first match wins:
 
-    1. ``force_bootstrap`` names a node: that node (L1665-1675), whether or not it has
-       published; if it has published, it must have data and the cluster's uuid.
-    2. Records whose uuid is not the etcd cluster uuid are excluded (split brain, L1579).
+    1. ``force_bootstrap`` names a node: that node (the operator's choice), whether or not
+       it has published; if it has published, it must have data and the cluster's uuid.
+    2. Records whose uuid is not the etcd cluster uuid are excluded (split brain).
     3. Among members *with data* (non-zero uuid and seqno >= 0): a ``safe_to_bootstrap: 1``
        node (Galera marks the last node to leave the cluster), else the highest seqno
-       (L1643, L3953). ``safe_to_bootstrap: 1`` with seqno -1 is not a valid candidate.
+       (the most recent data). ``safe_to_bootstrap: 1`` with seqno -1 is not a valid
+       candidate.
     4. No member has data: if any member has a real uuid but seqno -1 even after
        ``--wsrep-recover``, its position is unknown and :class:`NoWinnerError` is raised
        (never guess; the operator sets ``force_bootstrap``). If all are empty (zero uuid),
@@ -526,8 +531,7 @@ def _steady(ctx: _Ctx) -> Decision:
     if not ctx.others_live:
         return Decision(
             Action.START_RECOVERY,
-            "state is STEADY but no member is live: the cluster was destroyed; "
-            "starting recovery (spec L1641)",
+            "state is STEADY but no member is live: the cluster was destroyed; starting recovery",
             new_state=ClusterState.RECOVERY,
         )
     return _join(ctx, "reconnect", ClusterState.STEADY)

@@ -15,10 +15,11 @@ Three sources, all read by the Salt adapter and handed here as strings or rows:
   ``WSREP: Recovered position: <uuid>:<seqno>`` (newer MariaDB append ``,<gtid>``);
 - ``SHOW STATUS LIKE 'wsrep%'`` rows (:func:`parse_wsrep_status`).
 
-Spec: CCP guide §2.2.3, L1587-1591 (the container runs ``--wsrep-recover`` and writes the
-result to ``grastate.dat``); design §5.1.3, L3950-3953 (data must be readable and consistent;
-the most recent data set is chosen). Every parse error is a :class:`ValueError` whose message
-names the source and the key or line at fault.
+As in Fuel CCP's Galera container, a node whose ``grastate.dat`` lost its position runs
+``--wsrep-recover`` and the result is written back to ``grastate.dat``; as the design spec
+asks, the data must be readable and consistent, and the most recent data set is chosen.
+Every parse error is a :class:`ValueError` whose message names the source and the key or
+line at fault.
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def node_facts(
     - A valid seqno in ``grastate.dat`` (clean shutdown) is used as is.
 
     When both sources carry a real (non-zero) uuid and they differ, the data directory is
-    inconsistent (spec L3952: data must be "consistent and not corrupted") and a
+    inconsistent (the design spec: data must be "consistent and not corrupted") and a
     ``ValueError`` is raised rather than guessing.
     """
     state = parse_grastate(grastate_text) if grastate_text is not None else None

@@ -1,6 +1,6 @@
 """Table tests for Galera readiness and liveness (stacksalt.galera.checker).
 
-Spec: CCP guide §2.2.3, readiness L1597-1603, liveness L1605-1614.
+The five readiness conditions and six liveness rules of Fuel CCP's galera-checker.
 """
 
 from __future__ import annotations
@@ -49,39 +49,43 @@ def wsrep(**changes: str | None) -> dict[str, str]:
             wsrep(wsrep_local_state_comment="Donor/Desynced"),
             U,
             False,
-            ("wsrep_local_state_comment is 'Donor/Desynced', not 'Synced' (L1599)",),
+            ("wsrep_local_state_comment is 'Donor/Desynced', not 'Synced' (condition 1)",),
             id="1-donor-not-synced",
         ),
         pytest.param(
             wsrep(wsrep_local_state_comment="Joined"),
             U,
             False,
-            ("L1599",),
+            ("(condition 1)",),
             id="1-joined-not-synced",
         ),
         pytest.param(
             wsrep(wsrep_evs_state="GATHER"),
             U,
             False,
-            ("wsrep_evs_state is 'GATHER', not 'OPERATIONAL' (L1600)",),
+            ("wsrep_evs_state is 'GATHER', not 'OPERATIONAL' (condition 2)",),
             id="2-evs-not-operational",
         ),
         pytest.param(
             wsrep(wsrep_connected="OFF"),
             U,
             False,
-            ("wsrep_connected", "(L1601)"),
+            ("wsrep_connected", "(condition 3)"),
             id="3-not-connected",
         ),
         pytest.param(
             wsrep(wsrep_ready="OFF"),
             U,
             False,
-            ("wsrep_ready is 'OFF'", "(L1602)"),
+            ("wsrep_ready is 'OFF'", "(condition 4)"),
             id="4-not-ready",
         ),
         pytest.param(
-            HEALTHY, OTHER, False, ("not the etcd uuid", "(L1603)"), id="5-uuid-differs-from-etcd"
+            HEALTHY,
+            OTHER,
+            False,
+            ("not the etcd uuid", "(condition 5)"),
+            id="5-uuid-differs-from-etcd",
         ),
         pytest.param(HEALTHY, None, False, ("etcd has no cluster uuid",), id="5-no-etcd-uuid"),
         pytest.param(

@@ -1,8 +1,8 @@
 """Table tests for the Galera decision (stacksalt.galera.decision).
 
 Each row is one situation a node can find itself in: the cluster config, what etcd holds,
-what the node knows about itself, and the decision expected. Spec: CCP guide §2.2
-(L1568-1675), design §5.1.3 (L3944-3955).
+what the node knows about itself, and the decision expected (the Galera protocol of the
+Fuel CCP docs, the design spec's recovery rules: see stacksalt/galera/decision.py).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class Case:
 ALL3 = (rec("n1", 40), rec("n2", 42), rec("n3", 41))
 
 CASES = [
-    # --- initial bootstrap (L1624-1628) ---
+    # --- initial bootstrap: no state in etcd ---
     pytest.param(
         Case(
             etcd(lock="n1"),
@@ -197,7 +197,7 @@ CASES = [
         ),
         id="building-no-live-with-uuid-starts-recovery",
     ),
-    # --- STEADY: reconnect (L1630-1634) and destroyed cluster (L1641) ---
+    # --- STEADY: reconnect, and a destroyed cluster (no member live) ---
     pytest.param(
         Case(
             etcd("STEADY", live=["n1", "n2"], leader="n2", lock="n3"),
@@ -238,7 +238,7 @@ CASES = [
             Action.START_RECOVERY,
             None,
             ClusterState.RECOVERY,
-            ("no member is live", "L1641"),
+            ("no member is live", "starting recovery"),
         ),
         id="steady-no-live-members-starts-recovery",
     ),
@@ -274,7 +274,7 @@ CASES = [
         ),
         id="building-running-all-live-sets-STEADY",
     ),
-    # --- split brain (L1579, L1610) ---
+    # --- split brain: a cluster uuid other than etcd's ---
     pytest.param(
         Case(
             etcd("STEADY", live=["n1", "n2"], lock="n3"),
@@ -313,7 +313,7 @@ CASES = [
         Case(etcd("STEADY", live=["n1"], leader="n1", lock="n2"), blank("n2"), Action.JOIN, "n1"),
         id="empty-node-is-not-split-brain-joins",
     ),
-    # --- RECOVERY: publishing and the barrier (L1576, L1643) ---
+    # --- RECOVERY: publishing positions, and the barrier (all members published) ---
     pytest.param(
         Case(
             recovery([rec("n2", 5)]),
@@ -531,7 +531,7 @@ CASES = [
         ),
         id="recovery-single-member-goes-STEADY",
     ),
-    # --- RECOVERY: force_bootstrap (L1665-1675) ---
+    # --- RECOVERY: force_bootstrap (the operator names the source) ---
     pytest.param(
         Case(
             recovery([rec("n1", 50), rec("n3", 10)], lock="n3"),
