@@ -318,9 +318,13 @@ def _rule_problems(rule, where: str) -> list[str]:
         out.append(f"{where}:direction: must be ingress or egress")
     low = rule.get("port_range_min", rule.get("port"))
     high = rule.get("port_range_max", rule.get("port"))
-    for key, value in (("port_range_min", low), ("port_range_max", high)):
+    given = ("port",) if "port" in rule else ("port_range_min", "port_range_max")
+    for key in given:
+        value = rule.get(key)
         if value is not None and (_int(value) is None or not 0 <= value <= 65535):
             out.append(f"{where}:{key}: {value!r} is not a port (0-65535)")
+    if "port" in rule and ("port_range_min" in rule or "port_range_max" in rule):
+        out.append(f"{where}: give port or port_range_min/max, not both")
     if _int(low) is not None and _int(high) is not None and low > high:
         out.append(f"{where}: port_range_min {low} is above port_range_max {high}")
     if (low is not None or high is not None) and protocol in ("any",):
