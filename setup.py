@@ -34,6 +34,7 @@ setup(
         "test": [
             "pytest",
             "pytest-testinfra",
+            "pytest-timeout",
             "ruff",
             "yamllint",
             "salt-lint",

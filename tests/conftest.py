@@ -1,8 +1,11 @@
-"""Shared fixtures: a private copy of the project tree to break or to run against."""
+"""Shared fixtures and hooks: a private copy of the project tree to break or to run against;
+per-test time limits by layer; the tools a test ``requires``."""
 
 from __future__ import annotations
 
 import shutil
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,20 @@ import pytest
 from stacksalt import secrets
 from stacksalt.formulas import link_service_classes
 
+from .tools import require_tool
+from .waiting import current_wait, describe_frames
+
 ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests"
+
+# Per-test limits (pytest-timeout), in seconds, set and fixture teardown included: the first
+# test of a module also pays for the containers or daemons its module/session fixtures
+# start. A test may set its own with @pytest.mark.timeout(N). The first match wins.
+TIMEOUTS = (
+    ("unit/", 60),
+    ("functional/", 300),
+    ("integration/", 900),
+)
 
 
 def copy_project(dest: Path) -> Path:
@@ -31,3 +47,53 @@ def copy_project(dest: Path) -> Path:
 @pytest.fixture
 def project(tmp_path) -> Path:
     return copy_project(tmp_path / "project")
+
+
+def limit_for(path: Path) -> int | None:
+    rel = path.resolve().relative_to(TESTS).as_posix()
+    return next((seconds for prefix, seconds in TIMEOUTS if rel.startswith(prefix)), None)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            seconds = limit_for(item.path)
+            if seconds is not None:
+                item.add_marker(pytest.mark.timeout(seconds))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """``@pytest.mark.requires("docker", "etcd")``: checked before any fixture starts."""
+    for mark in item.iter_markers("requires"):
+        for tool in mark.args:
+            require_tool(tool)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_timeout_set_timer(item, settings):
+    """pytest-timeout's signal method, with a failure that names the test, its limit and
+    what it was waiting for (the innermost ``tests.waiting.waiting_for`` block, else the
+    project frames it was stopped in)."""
+    if settings.method != "signal" or threading.current_thread() is not threading.main_thread():
+        return None
+
+    def expired(_signum, frame):
+        __tracebackhide__ = True
+        what = current_wait()
+        where = describe_frames(frame)
+        pytest.fail(
+            f"{item.nodeid}: no result within its {settings.timeout:.0f} s limit "
+            "(pytest-timeout); "
+            + (f"it was waiting for {what} (in {where})" if what else f"it was in {where}"),
+            pytrace=True,
+        )
+
+    def cancel():
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+    item.cancel_timeout = cancel
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+    return True
