@@ -19,7 +19,8 @@ fi
 # 1. Debian packages. Only what the host itself needs; service packages (etcd, mariadb, ...)
 #    are installed inside the host containers by the formulas, not here.
 pkgs=(docker.io docker-compose debootstrap iproute2 git make rsync openssl ca-certificates
-      etcd-server etcd-client shellcheck docker-registry apache2-utils rabbitmq-server)
+      etcd-server etcd-client shellcheck docker-registry apache2-utils rabbitmq-server
+      mariadb-server python3-keystone)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
