@@ -111,6 +111,11 @@ class Glance:
         self.api.request("DELETE", self.api.url("images", image_id), expect=(204,))
 
 
+def _key(collection: str) -> str:
+    """The JSON key of a neutron collection: ``security-groups`` → ``security_groups``."""
+    return collection.replace("-", "_")
+
+
 class Neutron:
     def __init__(self, api: ApiClient, project_id: str | None):
         self.api = api
@@ -121,14 +126,14 @@ class Neutron:
         params = {k: v for k, v in filters.items() if v is not None}
         if self.project_id:
             params["project_id"] = self.project_id
-        found = self.api.get_json(collection, params=params)[collection]
+        found = self.api.get_json(collection, params=params)[_key(collection)]
         if len(found) > 1:
             ids = ", ".join(sorted(o["id"] for o in found))
             raise PlanError(f"neutron has {len(found)} {what}: {ids}; delete all but one")
         return found[0] if found else None
 
     def list(self, collection: str, **filters) -> list[dict]:
-        return self.api.get_json(collection, params=filters)[collection]
+        return self.api.get_json(collection, params=filters)[_key(collection)]
 
     def create(self, collection: str, singular: str, body: dict) -> dict:
         return self.api.send_json("POST", collection, body={singular: body}, expect=(201,))[
