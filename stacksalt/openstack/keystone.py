@@ -202,8 +202,9 @@ class Identity:
         password_ok = None
         if actual is not None and actual.get("enabled", True):
             password_ok = self.kc.authenticates(actual["id"], password)
-        elif actual is not None:
-            password_ok = False  # a disabled user cannot log in: set the password again
+        elif actual is not None and enabled:
+            password_ok = False  # it cannot log in while disabled: set the password again
+        # A user meant to stay disabled cannot prove its password: it is left alone.
         plan = Plan(f"user {name}", identity.user_changes(name, want, actual, password_ok))
         if not plan.changes:
             return plan
