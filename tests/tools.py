@@ -18,7 +18,7 @@ import pytest
 
 RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl"
-SETUP = "run 'make setup'"
+SETUP = "run 'make setup' (it installs and starts what the tests need)"
 
 
 @functools.cache
@@ -39,25 +39,17 @@ def _executable(path: str) -> bool:
     return os.access(path, os.X_OK)
 
 
-# name → (is it there?, what it is and how to get it)
+# name → (is it there?, what it is)
 TOOLS = {
-    "docker": (
-        _docker_reachable,
-        "the docker CLI with a reachable dockerd ('make setup' installs docker.io and starts "
-        "dockerd)",
-    ),
-    "etcd": (
-        lambda: shutil.which("etcd") is not None,
-        "etcd on PATH (Debian package etcd-server, installed by 'make setup')",
-    ),
+    "docker": (_docker_reachable, "docker (the docker CLI and a reachable dockerd; docker.io)"),
+    "etcd": (lambda: shutil.which("etcd") is not None, "etcd (Debian etcd-server, on PATH)"),
     "rabbitmq-server": (
         lambda: _executable(RABBITMQ_SERVER) and _executable(RABBITMQCTL),
-        f"{RABBITMQ_SERVER} and rabbitmqctl (Debian package rabbitmq-server, installed by "
-        "'make setup')",
+        f"rabbitmq-server (Debian rabbitmq-server: {RABBITMQ_SERVER}, rabbitmqctl)",
     ),
     "pika": (
         lambda: importlib.util.find_spec("pika") is not None,
-        "the Python package pika (the [test] extra, installed by 'make setup')",
+        "pika (Python package of the [test] extra)",
     ),
 }
 

@@ -3,68 +3,9 @@ loader, against a real etcd started on loopback, in both test modes."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
-
 import pytest
 
-pytestmark = pytest.mark.skipif(
-    not shutil.which("etcd"), reason="etcd-server not installed (make setup installs it)"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def etcd(tmp_path_factory):
-    data = tmp_path_factory.mktemp("etcd")
-    client, peer = _free_port(), _free_port()
-    url = f"http://127.0.0.1:{client}"
-    proc = subprocess.Popen(
-        [
-            "etcd",
-            "--name",
-            "t1",
-            "--data-dir",
-            str(data / "d"),
-            "--listen-client-urls",
-            url,
-            "--advertise-client-urls",
-            url,
-            "--listen-peer-urls",
-            f"http://127.0.0.1:{peer}",
-            "--initial-advertise-peer-urls",
-            f"http://127.0.0.1:{peer}",
-            "--initial-cluster",
-            f"t1=http://127.0.0.1:{peer}",
-        ],
-        stdout=(data / "log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (data / "log").read_text()[-2000:]
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as resp:  # noqa: S310
-                if b"true" in resp.read():
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("etcd did not become healthy in 30 s")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+pytestmark = pytest.mark.requires("etcd")
 
 
 def test_modules_come_from_the_installed_package(loaded):
@@ -98,13 +39,12 @@ def test_missing_member_fails_or_is_predicted(loaded, etcd):
     assert ret["result"] is (None if test else False)
 
 
-def test_unreachable_endpoint_gives_clear_error(loaded):
+def test_unreachable_endpoint_gives_clear_error(loaded, dead_url):
     test, funcs, states = loaded
-    url = f"http://127.0.0.1:{_free_port()}"
-    verdict = funcs["etcd_cluster.health"](["t1"], [url])
+    verdict = funcs["etcd_cluster.health"](["t1"], [dead_url])
     assert verdict["ok"] is False
     assert "no etcd endpoint answered" in verdict["reason"]
     ret = states["etcd_cluster.healthy"](
-        "etcd-down", members=["t1"], endpoints=[url], timeout=1, interval=0.5
+        "etcd-down", members=["t1"], endpoints=[dead_url], timeout=1, interval=0.5
     )
     assert ret["result"] is (None if test else False)

@@ -8,16 +8,14 @@ import pytest
 
 from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
 
-from .test_etcd_cluster_module import _free_port, etcd  # noqa: F401 - the fixture
-
-pytestmark = pytest.mark.usefixtures("etcd")
+pytestmark = [pytest.mark.requires("etcd"), pytest.mark.usefixtures("etcd")]
 
 
 def store(url, prefix="/t"):
     return EtcdStore([url], f"{prefix}/{time.monotonic_ns()}")
 
 
-def test_keys_and_prefix(etcd):  # noqa: F811
+def test_keys_and_prefix(etcd):
     s = store(etcd)
     assert s.get("state") is None
     s.put("state", "STEADY")
@@ -29,7 +27,7 @@ def test_keys_and_prefix(etcd):  # noqa: F811
     assert s.get_prefix("nodes") == {"b": "2"}
 
 
-def test_compare_and_put(etcd):  # noqa: F811
+def test_compare_and_put(etcd):
     s = store(etcd)
     assert s.compare_and_put("leader", None, "a") is True
     assert s.compare_and_put("leader", None, "b") is False
@@ -38,7 +36,7 @@ def test_compare_and_put(etcd):  # noqa: F811
     assert s.get("leader") == "b"
 
 
-def test_lease_expiry_removes_key(etcd):  # noqa: F811
+def test_lease_expiry_removes_key(etcd):
     s = store(etcd)
     lease = s.grant(2)
     s.put("nodes/a", "1", lease=lease)
@@ -47,7 +45,7 @@ def test_lease_expiry_removes_key(etcd):  # noqa: F811
     assert s.get("nodes/a") is None
 
 
-def test_lock_is_exclusive_and_released_by_owner_only(etcd):  # noqa: F811
+def test_lock_is_exclusive_and_released_by_owner_only(etcd):
     s = store(etcd)
     taken, holder, lease = s.try_lock("lock", "a", 10)
     assert taken and holder == "a" and lease is not None
@@ -59,16 +57,15 @@ def test_lock_is_exclusive_and_released_by_owner_only(etcd):  # noqa: F811
     assert taken_b and holder_b == "b"
 
 
-def test_failover_to_a_live_endpoint_and_clear_error(etcd):  # noqa: F811
-    dead = f"http://127.0.0.1:{_free_port()}"
-    s = EtcdStore([dead, etcd], "/t/failover", timeout=1)
+def test_failover_to_a_live_endpoint_and_clear_error(etcd, dead_url):
+    s = EtcdStore([dead_url, etcd], "/t/failover", timeout=1)
     s.put("k", "v")
     assert s.get("k") == "v"
     with pytest.raises(EtcdUnavailable, match="no etcd endpoint answered"):
-        EtcdStore([dead], "/t/x", timeout=1).get("k")
+        EtcdStore([dead_url], "/t/x", timeout=1).get("k")
 
 
-def test_expired_lease_is_not_an_outage(etcd):  # noqa: F811
+def test_expired_lease_is_not_an_outage(etcd):
     s = store(etcd)
     lease = s.grant(2)
     s.revoke(lease)
@@ -76,7 +73,7 @@ def test_expired_lease_is_not_an_outage(etcd):  # noqa: F811
     assert s.refresh(lease) is False
 
 
-def test_galera_agent_reads_the_cluster_state_in_one_snapshot(etcd, tmp_path):  # noqa: F811
+def test_galera_agent_reads_the_cluster_state_in_one_snapshot(etcd, tmp_path):
     """The agent's view of /galera/<cluster>/ from one range read: every key kind parsed,
     a bad seqno record ignored, status records not mistaken for members."""
     from stacksalt.galera import mysqld

@@ -16,9 +16,7 @@ import pytest
 from stacksalt.etcdstore import EtcdStore
 from stacksalt.galera import restart
 
-from .test_etcd_cluster_module import _free_port, etcd  # noqa: F401 - the fixture
-
-pytestmark = pytest.mark.usefixtures("etcd")
+pytestmark = [pytest.mark.requires("etcd"), pytest.mark.usefixtures("etcd")]
 
 
 class Cluster:
@@ -47,7 +45,7 @@ class Cluster:
         return run
 
 
-def test_members_restart_one_at_a_time(etcd):  # noqa: F811
+def test_members_restart_one_at_a_time(etcd):
     store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
     cluster = Cluster()
     errors = []
@@ -71,7 +69,7 @@ def test_members_restart_one_at_a_time(etcd):  # noqa: F811
     assert store.get(restart.LOCK) is None
 
 
-def test_a_failed_restart_releases_the_lock(etcd):  # noqa: F811
+def test_a_failed_restart_releases_the_lock(etcd):
     store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
 
     def fails():
@@ -82,7 +80,7 @@ def test_a_failed_restart_releases_the_lock(etcd):  # noqa: F811
     assert store.get(restart.LOCK) is None
 
 
-def test_no_turn_within_the_timeout_is_a_clear_error(etcd):  # noqa: F811
+def test_no_turn_within_the_timeout_is_a_clear_error(etcd):
     store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
     taken, _, _lease = store.try_lock(restart.LOCK, "b", 30)
     assert taken
@@ -92,7 +90,7 @@ def test_no_turn_within_the_timeout_is_a_clear_error(etcd):  # noqa: F811
         )
 
 
-def test_a_member_that_never_comes_back_fails_and_frees_the_turn(etcd):  # noqa: F811
+def test_a_member_that_never_comes_back_fails_and_frees_the_turn(etcd):
     store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
     state = {"up": True}
 

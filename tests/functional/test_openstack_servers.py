@@ -27,6 +27,8 @@ import pymysql
 import pytest
 import requests
 
+from tests.tools import missing
+
 from .rabbitmq_nodes import FILES, HAS_RABBITMQ, LoopbackCluster, free_port_block
 
 MARIADBD = "/usr/sbin/mariadbd"
@@ -49,12 +51,8 @@ def has_keystone() -> bool:
 
 def need(available: bool, what: str) -> None:
     """Skip (or, under CI=true, fail) when a tool the test needs is missing."""
-    if available:
-        return
-    message = f"{what} is not installed ('make setup' installs it: docker-salt/bin/setup-host.sh)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true: {message}")
-    pytest.skip(message)
+    if not available:
+        missing(what)
 
 
 def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float) -> None:

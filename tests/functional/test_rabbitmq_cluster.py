@@ -19,20 +19,15 @@ import time
 
 import pytest
 
-from .rabbitmq_nodes import HAS_RABBITMQ, LoopbackCluster
+from .rabbitmq_nodes import LoopbackCluster
 from .saltcall import load_salt
 
-pytestmark = pytest.mark.skipif(
-    not HAS_RABBITMQ,
-    reason="rabbitmq-server not installed (apt-get install rabbitmq-server; make setup does)",
-)
+pytestmark = pytest.mark.requires("rabbitmq-server")
 
 try:
     import pika
-
-    HAS_PIKA = True
-except ImportError:  # pragma: no cover - pika is in the test extras
-    HAS_PIKA = False
+except ImportError:  # the test that needs it says so (requires "pika")
+    pika = None
 
 CLUSTER = "functional"
 VHOST = "/openstack"
@@ -154,13 +149,21 @@ def test_joined_refuses_bad_members_before_acting(loaded, cluster):
     assert f"duplicate members: {n2}" in ret["comment"]
 
 
+def set_password(funcs, password):
+    """The demo user's password in the pillar the states read it from (by key)."""
+    funcs.opts["pillar"] = {"rabbitmq": {"server": {"services": {"demo": {"password": password}}}}}
+    funcs.pack["__pillar__"] = funcs.opts["pillar"]
+
+
 def test_vhost_and_user(loaded, cluster):
     test, funcs, states = loaded
     env, node = cluster.ctl_env(), cluster.names[1]
     conn = {"node": node, "env": env}
     perms = {VHOST: [".*", ".*", ".*"]}
+    key = "rabbitmq:server:services:demo:password"  # the password is read from the pillar
+    set_password(funcs, PASSWORD)
     vret = states["rabbitmq_cluster.vhost_present"](VHOST, **conn)
-    uret = states["rabbitmq_cluster.user_present"](USER, password=PASSWORD, perms=perms, **conn)
+    uret = states["rabbitmq_cluster.user_present"](USER, password_pillar=key, perms=perms, **conn)
     if test:
         assert vret["result"] is None and vret["changes"] == {"vhost": {"old": None, "new": VHOST}}
         assert uret["result"] is None, uret
@@ -175,10 +178,11 @@ def test_vhost_and_user(loaded, cluster):
     # Second run, asked through another member: nothing to do.
     other = {"node": cluster.names[2], "env": env}
     assert states["rabbitmq_cluster.vhost_present"](VHOST, **other)["changes"] == {}
-    again = states["rabbitmq_cluster.user_present"](USER, password=PASSWORD, perms=perms, **other)
+    again = states["rabbitmq_cluster.user_present"](USER, password_pillar=key, perms=perms, **other)
     assert again["result"] is True and again["changes"] == {}, again
     # A changed password is detected (authenticate_user on stdin) and set.
-    ret = states["rabbitmq_cluster.user_present"](USER, password="rotated", perms=perms, **conn)
+    set_password(funcs, "rotated")
+    ret = states["rabbitmq_cluster.user_present"](USER, password_pillar=key, perms=perms, **conn)
     assert ret["result"] is True, ret
     assert ret["changes"] == {"password": "changed"} and "rotated" not in repr(ret)
     funcs["rabbitmq_cluster.change_password"](USER, PASSWORD, **conn)
@@ -248,7 +252,7 @@ def test_invalid_policy_regex_fails_before_anything_changes(loaded, cluster):
     assert funcs["rabbitmq_cluster.list_policies"](VHOST, **conn) == before
 
 
-@pytest.mark.skipif(not HAS_PIKA, reason="pika not installed (pip install -e .[test])")
+@pytest.mark.requires("pika")
 def test_mirrored_notification_survives_kill_9_of_queue_master(loaders, cluster):
     funcs, _states = loaders[False]
     first, second, third = cluster.names
