@@ -484,24 +484,26 @@ def _norm_perms(perms):
     return out
 
 
-def user_present(name, password, tags=(), perms=None, node=None, env=None):
+def user_present(name, password_pillar, tags=(), perms=None, node=None, env=None):
     """
-    Ensure user ``name`` exists with ``password`` (checked through
-    ``rabbitmqctl authenticate_user`` on stdin), exactly ``tags``, and ``perms``
-    (``{vhost: [configure, write, read]}``). The password is never shown.
+    Ensure user ``name`` exists with the password held in the pillar at ``password_pillar``
+    (read here, never a state argument; checked through ``rabbitmqctl authenticate_user`` on
+    stdin), exactly ``tags``, and ``perms`` (``{vhost: [configure, write, read]}``). The
+    password is never shown.
 
     .. code-block:: yaml
 
         rabbitmq-server-rpc-user-nova-present:
           rabbitmq_cluster.user_present:
             - name: nova
-            - password: {{ service.password }}
+            - password_pillar: rabbitmq:server:services:nova:password
             - perms: {/openstack: ['.*', '.*', '.*']}
     """
     ret = _ret(name)
     conn = _conn(node, env)
+    password = __salt__["pillar.get"](password_pillar, "", unmask=True)
     if not password:
-        ret["comment"] = f"user {name}: no password given; nothing changed"
+        ret["comment"] = f"user {name}: the pillar {password_pillar} is empty; nothing changed"
         return ret
     tags = list(tags or [])
     try:

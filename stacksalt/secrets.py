@@ -10,6 +10,7 @@ every renderer (:func:`is_secret_key`, :func:`split`).
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import re
@@ -122,13 +123,17 @@ def referenced_secret_names(classes_dir: Path) -> dict[str, list[str]]:
 def generate_value(name: str) -> str:
     """A fresh random value suited to the secret's kind: ``*_ca_key`` is a CA (its PEM
     private key followed by its self-signed certificate), ``*_signing_key`` a PEM private
-    key, ``*_cookie`` an Erlang cookie, anything else a random token."""
+    key, ``*_fernet_*_key`` / ``*_credential_*_key`` a keystone key (Fernet format),
+    ``*_cookie`` an Erlang cookie, anything else a random token."""
     if name.endswith(("_ca_key", "_signing_key")):
         from stacksalt import pki
 
         if name.endswith("_ca_key"):
             return pki.new_ca(name.removesuffix("_key").replace("_", "-"))
         return pki.new_private_key()
+    if name.endswith("_key") and ("_fernet_" in name or "_credential_" in name):
+        # keystone's fernet and credential keys: 32 random bytes, url-safe base64 (padded)
+        return base64.urlsafe_b64encode(_random.token_bytes(32)).decode()
     if name.endswith("_cookie"):
         # Erlang cookies: letters only, as rabbitmq-server generates them.
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

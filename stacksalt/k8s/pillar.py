@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
@@ -42,6 +42,9 @@ class Context:
     statefulsets: Mapping[str, tuple[tuple[str, ...], str]]
     instances: frozenset[str]
     configs: Mapping[str, Any]
+    # "<instance>-<port name>" -> {host, port, check_path}: every port of the environment
+    # published through Ingress (``ingress:`` in the description): the API load balancer's
+    published_ports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,16 +79,18 @@ def functions(ctx: Context) -> dict[str, Any]:
 
     def peers(
         instance: str | None = None,
-        name_key: str = "name",
+        name_key: str | None = "name",
         address_key: str = "address",
         port: int | None = None,
         port_key: str = "port",
     ) -> list[dict[str, Any]]:
         """Every pod of a StatefulSet as ``{name_key: pod, address_key: its DNS name}`` (and
-        ``port_key: port`` when given)."""
+        ``port_key: port`` when given; no name with ``name_key=None``)."""
         out = []
         for name, host in pods(instance):
-            item: dict[str, Any] = {name_key: name, address_key: host}
+            item: dict[str, Any] = {address_key: host}
+            if name_key:
+                item = {name_key: name, **item}
             if port is not None:
                 item[port_key] = port
             out.append(item)
@@ -115,6 +120,7 @@ def functions(ctx: Context) -> dict[str, Any]:
         "peers": peers,
         "peer_addresses": peer_addresses,
         "pod_fqdn": pod_fqdn,
+        "published": lambda: {k: dict(v) for k, v in ctx.published_ports.items()},
     }
 
 
@@ -146,19 +152,21 @@ def container_pillar(
     secret_configs: Mapping[str, Any],
     where: str,
 ) -> dict[str, Any]:
-    """The rendered template with the model's values merged in, formula by role."""
-    out = render_template(template, ctx, where)
+    """The template with the model's values merged in, formula by role, then rendered: a
+    value the model gives replaces the template's expression, which is then never evaluated
+    (a local cluster names its hosts where the template would ask for pods)."""
+    merged: dict[str, Any] = {}
     for formula, roles in template.items():
-        for role in roles or {}:
-            value = out.setdefault(formula, {}).get(role) or {}
+        for role, body in (roles or {}).items():
+            value = dict(body or {})
             for source in (configs, secret_configs):
                 given = ((source.get(formula) or {}) if isinstance(source, Mapping) else {}).get(
                     role
                 )
                 if isinstance(given, Mapping):
                     value = deep_merge(value, given)
-            out[formula][role] = value
-    return out
+            merged.setdefault(formula, {})[role] = value
+    return render_template(merged, ctx, where)
 
 
 def node_pillar(template: Mapping[str, Any], node_configs: Mapping[str, Any]) -> dict[str, Any]:

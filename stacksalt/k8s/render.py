@@ -311,6 +311,7 @@ class _Context:
             statefulsets=statefulset_pods(topo, self.definitions),
             instances=frozenset(topo.instances),
             configs=config,
+            published_ports=self.published_ports(configs),
         )
         public: dict[str, str] = {}
         secret: dict[str, str] = {}
@@ -365,6 +366,31 @@ class _Context:
                         )
                     )
         return objects
+
+    def published_ports(self, configs) -> dict[str, dict[str, Any]]:
+        """Every port with an Ingress subdomain, by ``<instance>-<port name>``: its Service
+        in cluster DNS, the port, and the path its readiness probe asks (the check)."""
+        topo = self.topology
+        out = {}
+        for name, inst in sorted(topo.instances.items()):
+            d = self.definitions.get(inst.service_def)
+            if d is None:
+                continue
+            config = topo.instance_config(configs, name)
+            for port in (self._resolve_port(p, config, name) for p in d.ports):
+                if not port.ingress:
+                    continue
+                path = "/"
+                for c in d.containers:
+                    probe = c.probes.get("readiness")
+                    if probe and probe.type == "httpGet" and probe.port == port.internal:
+                        path = probe.path
+                out[f"{name}-{_port_name(port)}"] = {
+                    "host": f"{name}.{topo.namespace}.svc.{topo.cluster_domain}",
+                    "port": port.internal,
+                    "check_path": path,
+                }
+        return out
 
     def _claims(self, name: str, d: ServiceDefinition) -> list[dict]:
         """A ReadWriteMany claim per shared volume: every replica mounts the same data."""

@@ -289,11 +289,15 @@ def build(
         )
     except (RenderError, DefinitionError) as exc:
         raise WorkloadError([str(exc)]) from exc
-    problems = (
-        validate_objects(result.objects, result.node_labels, external=external_objects(control))
-        if validate
-        else []
-    )
+    problems: list[Any] = []
+    if validate:
+        from stacksalt.k8s import pillar_check
+
+        problems = validate_objects(
+            result.objects, result.node_labels, external=external_objects(control)
+        )
+        if catalog.formulas_dir is not None:
+            problems += pillar_check.problems(result.objects, catalog.formulas_dir)
     return Build(
         objects=result.objects,
         node_labels=result.node_labels,

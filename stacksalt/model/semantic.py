@@ -125,7 +125,21 @@ def _ccp(node: str, pillar: dict, catalog=None) -> list:
         parsed = parse(control, catalog)
     except WorkloadError as exc:
         return [_problem(node, f"pillar ccp:control: {p}") for p in exc.problems]
-    return [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
+    out = [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
+    if catalog.formulas_dir is not None:
+        from stacksalt.k8s import pillar_check
+        from stacksalt.k8s.workload import build
+
+        # the pods' pillars as the containers will apply them (renders, no schema library)
+        try:
+            built = build(control, [], catalog=catalog, validate=False)
+        except WorkloadError as exc:
+            return out + [_problem(node, f"pillar ccp:control: {p}") for p in exc.problems]
+        out += [
+            _problem(node, f"pillar ccp:control: {p}")
+            for p in pillar_check.problems(built.objects, catalog.formulas_dir)
+        ]
+    return out
 
 
 def _kubernetes(node: str, pillar: dict) -> list:

@@ -374,7 +374,9 @@ def find_host_problems(instances: Any, hostname: Any) -> list[Problem]:
 
 
 def find_service_problems(services: Any) -> list[Problem]:
-    """Each enabled service needs a password (its user's) and names its vhost plainly."""
+    """Each enabled service needs a password (its user's), unless it makes its own user
+    (``user: false``: a Kubernetes Job over the management API), and names its vhost
+    plainly."""
     if services is None:
         return []
     if not isinstance(services, Mapping):
@@ -387,7 +389,9 @@ def find_service_problems(services: Any) -> list[Problem]:
             problems.append(Problem("services", str(name), "must be a mapping"))
             continue
         password = svc.get("password")
-        if not isinstance(password, str) or not password:
+        if svc.get("user") is False:
+            pass  # the service makes its own user; only its queues' policies are here
+        elif not isinstance(password, str) or not password:
             problems.append(Problem("services", f"{name}.password", "missing"))
         elif "${" in password:
             problems.append(

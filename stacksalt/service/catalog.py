@@ -55,6 +55,7 @@ class Catalog:
     images: image_spec.ImagesFile
     definitions: dict[str, ServiceDefinition]
     sources: dict[str, str] = field(default_factory=dict)  # "service:<name>" -> file
+    formulas_dir: Path | None = None  # where the formulas are (their schemas, templates)
 
     def image(self, name: str) -> image_spec.ImageSpec:
         return self.images.by_name()[name]
@@ -171,7 +172,7 @@ def load(root: Path, formulas_dir: Path | None = None, images_file: Path | None 
     if problems:
         raise CatalogError(problems)
     assert images is not None
-    return Catalog(images, definitions, sources)
+    return Catalog(images, definitions, sources, formulas_dir)
 
 
 def _described_image(formulas_dir, formula, name, body, where, problems, formulas):

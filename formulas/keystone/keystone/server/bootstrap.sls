@@ -1,14 +1,14 @@
-{#- Only on a run-time request (keystone:server:bootstrap:enabled, set by the container's
-    entrypoint pillar, never by an image build): the database and its user, the schema,
-    the fernet and credential keys, the admin user, project, role and identity endpoint.
+{#- The database and its user (through the local Galera member's socket, when asked), the
+    schema, the fernet and credential keys (unless the pillar gives them), the admin user,
+    project, role and identity endpoint. Applied by a Job (stacksalt-entrypoint --apply
+    keystone.server.bootstrap) or, on a host, when keystone:server:bootstrap:enabled asks.
     Each step looks first, so a second run changes nothing. The admin password reaches
     keystone-manage in its environment (OS_BOOTSTRAP_PASSWORD), never in argv. #}
 {%- set tplroot = tpldir.split('/')[0] %}
 {%- from tplroot ~ "/map.jinja" import server with context %}
-{%- if server.bootstrap.enabled %}
 
 include:
-  - {{ tplroot }}.server.config
+  - {{ tplroot }}.server.db_sync
 
 {%- if server.database.create %}
 
@@ -33,13 +33,7 @@ keystone-server-database-user-present:
       - cmd: keystone-server-db-synced
 {%- endif %}
 
-keystone-server-db-synced:
-  cmd.run:
-    - name: keystone-manage db_sync
-    - runas: {{ server.user }}
-    - unless: keystone-manage db_sync --check
-    - require:
-      - sls: {{ tplroot }}.server.config
+{%- if not server.fernet.primary_key %}
 
 keystone-server-fernet-keys-present:
   cmd.run:
@@ -49,6 +43,10 @@ keystone-server-fernet-keys-present:
     - creates: {{ server.fernet.key_repository }}/0
     - require:
       - sls: {{ tplroot }}.server.config
+    - require_in:
+      - cmd: keystone-server-bootstrapped
+{%- endif %}
+{%- if not server.credential.primary_key %}
 
 keystone-server-credential-keys-present:
   cmd.run:
@@ -58,28 +56,41 @@ keystone-server-credential-keys-present:
     - creates: {{ server.credential.key_repository }}/0
     - require:
       - sls: {{ tplroot }}.server.config
+    - require_in:
+      - cmd: keystone-server-bootstrapped
+{%- endif %}
+
+{#- The admin password reaches keystone-manage through a file only keystone reads (written
+    from the pillar by key), never as a state argument, in argv or in a log. #}
+keystone-server-admin-password-file-managed:
+  file.managed:
+    - name: {{ server.admin_password_file }}
+    - contents_pillar: keystone:server:admin:password
+    - user: {{ server.user }}
+    - group: {{ server.group }}
+    - mode: "0400"
+    - show_changes: false
+    - require:
+      - sls: {{ tplroot }}.server.config
 
 keystone-server-bootstrapped:
   cmd.run:
     - name: >-
-        keystone-manage bootstrap
+        OS_BOOTSTRAP_PASSWORD="$(cat {{ server.admin_password_file }})"
+        exec keystone-manage bootstrap
         --bootstrap-username {{ server.admin.user }}
         --bootstrap-project-name {{ server.admin.project }}
         --bootstrap-role-name {{ server.admin.role }}
         --bootstrap-service-name keystone
         --bootstrap-region-id {{ server.region }}
-        --bootstrap-admin-url {{ server.public_url }}
-        --bootstrap-internal-url {{ server.public_url }}
+        --bootstrap-admin-url {{ server.admin_url }}
+        --bootstrap-internal-url {{ server.internal_url }}
         --bootstrap-public-url {{ server.public_url }}
     - runas: {{ server.user }}
-    - env:
-      - OS_BOOTSTRAP_PASSWORD: {{ server.admin.password | json }}
     - unless: >-
         {{ server.python }} {{ server.check_script }} {{ server.config_file }}
         {{ server.admin.user }} {{ server.admin.project }}
     - output_loglevel: quiet
     - require:
       - cmd: keystone-server-db-synced
-      - cmd: keystone-server-fernet-keys-present
-      - cmd: keystone-server-credential-keys-present
-{%- endif %}
+      - file: keystone-server-admin-password-file-managed

@@ -30,8 +30,9 @@ keystone-server-uwsgi-config-file-managed:
     - require:
       - sls: {{ tplroot }}.server.install
 
-{#- Key repositories: volumes in containers (shared by the API's replicas), made here with
-    the owner and mode keystone-manage wants; the keys are made by the bootstrap only. #}
+{#- Key repositories, with the owner and mode keystone-manage wants. Keys given in the pillar
+    (every replica the same) are written here, read by key; otherwise the bootstrap makes
+    them. #}
 keystone-server-key-repositories-present:
   file.directory:
     - names:
@@ -50,3 +51,21 @@ keystone-server-bootstrap-check-managed:
     - source: salt://{{ tplroot }}/files/bootstrapped.py
     - makedirs: true
     - mode: "0755"
+
+{%- for repo in ['fernet', 'credential'] %}
+{%-   for index, key in [(0, 'staged_key'), (1, 'primary_key')] %}
+{%-     if server[repo][key] %}
+
+keystone-server-{{ repo }}-key-{{ index }}-managed:
+  file.managed:
+    - name: {{ server[repo].key_repository }}/{{ index }}
+    - contents_pillar: keystone:server:{{ repo }}:{{ key }}
+    - user: {{ server.user }}
+    - group: {{ server.group }}
+    - mode: "0600"
+    - show_changes: false
+    - require:
+      - file: keystone-server-key-repositories-present
+{%-     endif %}
+{%-   endfor %}
+{%- endfor %}

@@ -3,6 +3,9 @@
 include:
   - .install
   - .config
+{#- On a host, a run-time request; in Kubernetes the Jobs apply db_sync and bootstrap. #}
+{%- if server.bootstrap.enabled %}
   - .bootstrap
+{%- endif %}
   - .service
 {%- endif %}

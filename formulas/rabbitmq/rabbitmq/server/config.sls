@@ -1,5 +1,5 @@
 {%- set tplroot = tpldir.split('/')[0] %}
-{%- from tplroot ~ "/map.jinja" import server, instances with context %}
+{%- from tplroot ~ "/map.jinja" import server, instances, vhosts, policy_services with context %}
 
 include:
   - {{ tplroot }}.server.install
@@ -50,6 +50,7 @@ rabbitmq-server-{{ inst.name }}-cookie-managed:
     - require:
       - file: rabbitmq-server-{{ inst.name }}-directories-present
 
+{#- With 'definitions' (containers) it holds the administrator's password. #}
 rabbitmq-server-{{ inst.name }}-config-file-managed:
   file.managed:
     - name: {{ inst.conf_dir }}/rabbitmq.conf
@@ -58,10 +59,27 @@ rabbitmq-server-{{ inst.name }}-config-file-managed:
     - user: root
     - group: {{ server.group }}
     - mode: "0640"
+    - show_changes: false
     - context:
         cfg: {{ inst | tojson }}
     - require:
       - file: rabbitmq-server-{{ inst.name }}-conf-dir-present
+{%- if inst.definitions %}
+
+rabbitmq-server-{{ inst.name }}-definitions-file-managed:
+  file.managed:
+    - name: {{ inst.conf_dir }}/definitions.json
+    - source: salt://{{ tplroot }}/files/definitions.json.jinja
+    - template: jinja
+    - user: root
+    - group: {{ server.group }}
+    - mode: "0640"
+    - context:
+        cfg: {{ dict(inst, vhosts=vhosts, policy_services=policy_services,
+                     policy_options=server.policy_options) | tojson }}
+    - require:
+      - file: rabbitmq-server-{{ inst.name }}-conf-dir-present
+{%- endif %}
 
 rabbitmq-server-{{ inst.name }}-env-file-managed:
   file.managed:

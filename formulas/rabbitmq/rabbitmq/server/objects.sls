@@ -34,10 +34,12 @@ rabbitmq-server-{{ inst.name }}-vhost-{{ vhost | replace('/', '') or 'root' }}-p
 rabbitmq-server-{{ inst.name }}-user-{{ user.name }}-present:
   rabbitmq_cluster.user_present:
     - name: {{ user.name }}
-    - password: {{ user.password | json }}
+    - password_pillar: {{ user.password_pillar }}
     - tags: {{ user.tags | json }}
     - perms:
-        {{ user.vhost }}: ['.*', '.*', '.*']
+{%- for vhost in user.get('vhosts', [user.vhost]) %}
+        {{ vhost }}: ['.*', '.*', '.*']
+{%- endfor %}
     - node: {{ inst.node }}
     - env: {{ conn_env | json }}
     - require:
