@@ -37,10 +37,12 @@ TIMEOUTS = (
 
 
 def copy_project(dest: Path) -> Path:
-    """Copy formulas/, reclass_model/ (without generated links) to ``dest``; link and
-    generate secrets there, as 'make setup' does on a checkout."""
+    """Copy formulas/, reclass_model/ (without generated links) and docker-salt/ (the base
+    images and the Dockerfile template the services' catalog and image plan read) to
+    ``dest``; link and generate secrets there, as 'make setup' does on a checkout."""
     ignore = shutil.ignore_patterns("secrets.yml", "__pycache__")
     shutil.copytree(ROOT / "formulas", dest / "formulas", ignore=ignore)
+    shutil.copytree(ROOT / "docker-salt", dest / "docker-salt", ignore=ignore)
     shutil.copytree(ROOT / "reclass_model", dest / "reclass_model", ignore=ignore, symlinks=True)
     service = dest / "reclass_model" / "classes" / "service"
     if service.exists():
