@@ -134,10 +134,13 @@ class _Index:
     def __init__(self, objects: Sequence[Mapping[str, Any]], external) -> None:
         self.objects = objects
         self.names: set[tuple[str, str, str]] = set()  # (kind, namespace, name)
+        self.by_key: dict[tuple[str, str, str], Mapping[str, Any]] = {}
         self.external = {(k, n) for k, n in external}
         for obj in objects:
             meta = obj.get("metadata") or {}
-            self.names.add((obj.get("kind"), meta.get("namespace") or "", meta.get("name")))
+            key = (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+            self.names.add(key)
+            self.by_key.setdefault(key, obj)
 
     def has(self, kind: str, namespace: str, name: str) -> bool:
         return (kind, namespace, name) in self.names or (kind, name) in self.external
@@ -161,6 +164,31 @@ class _Index:
         for obj in self.objects:
             if obj.get("kind") in WORKLOAD_KINDS and _ns(obj) == namespace:
                 yield obj
+
+    def get(self, kind: str, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return self.by_key.get((kind, namespace, name))
+
+    def projected_source(self, w, key: str, item: Mapping[str, Any]) -> list[Problem]:
+        """A projected volume's ConfigMap or Secret exists and holds the keys it projects."""
+        for source, kind in (("configMap", "ConfigMap"), ("secret", "Secret")):
+            ref = item.get(source)
+            if not ref or ref.get("optional"):
+                continue
+            name = ref.get("name")
+            if not self.has(kind, _ns(w), name):
+                return [_problem(w, f"{key}.{source}", f"{kind} {name!r} is not defined")]
+            obj = self.get(kind, _ns(w), name)
+            if obj is None:  # external: its keys are not known here
+                return []
+            data = {**(obj.get("data") or {}), **(obj.get("stringData") or {})}
+            return [
+                _problem(
+                    w, f"{key}.{source}.items[{k}].key", f"{kind} {name!r} has no key {i['key']!r}"
+                )
+                for k, i in enumerate(ref.get("items") or [])
+                if i.get("key") not in data
+            ]
+        return []
 
     # ---- Service
     def service(self, svc: Mapping[str, Any]) -> list[Problem]:
@@ -317,6 +345,9 @@ class _Index:
                             f"{kind} {ref.get(field_name)!r} is not defined",
                         )
                     )
+            projected = (vol.get("projected") or {}).get("sources") or []
+            for j, item in enumerate(projected):
+                out += self.projected_source(w, f"{base}.volumes[{i}].projected.sources[{j}]", item)
         for group in ("initContainers", "containers"):
             for i, c in enumerate(pod.get(group) or []):
                 for j, mount in enumerate(c.get("volumeMounts") or []):
