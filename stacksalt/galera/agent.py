@@ -553,7 +553,8 @@ class Agent:
                 if etcd.cluster_uuid is None and local.cluster_uuid != ZERO_UUID:
                     self.store.compare_and_put("uuid", None, local.cluster_uuid)
                 self.keep_leader(etcd.live_nodes | {self.cfg.node}, etcd.leader)
-                self.keep_admin()
+                if local.wsrep.get("wsrep_local_state_comment") == "Synced":
+                    self.keep_admin()
             elif action is Action.START_RECOVERY:
                 self.start_recovery(etcd.state)
             elif action is Action.PUBLISH_SEQNO:

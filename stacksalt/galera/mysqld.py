@@ -49,11 +49,15 @@ class MysqldConfig:
 
 
 def read_grastate(cfg: MysqldConfig) -> tuple[str | None, GraState | None]:
-    """The raw text and parsed ``grastate.dat``; ``(None, None)`` for a blank datadir."""
+    """The raw text and parsed ``grastate.dat``; ``(None, None)`` for a blank datadir and
+    ``(text, None)`` for an empty file (what a join that died in its state transfer leaves:
+    no recorded position, the same as none)."""
     try:
         text = cfg.grastate.read_text()
     except FileNotFoundError:
         return None, None
+    if not any(line.strip() and not line.strip().startswith("#") for line in text.splitlines()):
+        return text, None
     return text, parse_grastate(text, str(cfg.grastate))
 
 
@@ -230,6 +234,9 @@ def ensure_admin(cfg: MysqldConfig, user: str, password: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_]{1,80}", user):
         raise MysqldError(f"admin user {user!r}: letters, digits and '_' only")
     with connect(cfg) as conn, conn.cursor() as cur:
+        # never hold the agent's loop for long behind a lock (a donor's backup stage)
+        cur.execute("SET SESSION lock_wait_timeout = 5")
+        # with arguments PyMySQL formats the statement ('%%' is a '%'), without it does not
         cur.execute(f"CREATE USER IF NOT EXISTS `{user}`@'%%' IDENTIFIED BY %s", (password,))
         cur.execute(f"ALTER USER `{user}`@'%%' IDENTIFIED BY %s", (password,))
-        cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%%' WITH GRANT OPTION")
+        cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%' WITH GRANT OPTION")
