@@ -163,8 +163,8 @@ def base(**extra):
             "images.etcd: give exactly one of 'parent'",
         ),
         (
-            base(etcd={"parent": "salt-base", "formulas": ["nova"], "command": ["x"]}),
-            "images.etcd.formulas: no formula 'nova'",
+            base(etcd={"parent": "salt-base", "formulas": ["nope"], "command": ["x"]}),
+            "images.etcd.formulas: no formula 'nope'",
         ),
         (base(etcd={"parent": "salt-base", "formulas": ["etcd"]}), "needs a 'command'"),
         (
