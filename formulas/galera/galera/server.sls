@@ -108,7 +108,8 @@ galera-server-database-{{ db_name }}-present:
 galera-server-user-{{ db.user }}-present:
   galera_cluster.user_present:
     - name: {{ db.user }}
-    - password: {{ db.password | json }}
+    {#- the pillar key of the password, never the value (a state argument) #}
+    - password_pillar: galera:server:databases:{{ db_name }}:password
     - host: {{ db.get('host', '%') | json }}
     - grants:
       - "ALL PRIVILEGES ON `{{ db_name }}`.*"
