@@ -135,14 +135,29 @@ def render_template(template: Any, ctx: Context, where: str) -> Any:
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, str) and "{{" in value:
             try:
-                return _environment().from_string(value).render(**names)
+                return _defined(_environment().from_string(value).render(**names))
             except PillarError as exc:
                 raise PillarError(f"{where}{path}: {exc}") from exc
-            except jinja2.TemplateError as exc:
+            except (jinja2.TemplateError, TypeError, ValueError, LookupError) as exc:
+                # a syntax error, an undefined name, a function called with wrong arguments
                 raise PillarError(f"{where}{path}: {value!r}: {exc}") from exc
         return value
 
     return walk(template, "")
+
+
+def _defined(value: Any) -> Any:
+    """``value`` with no undefined name in it: a native render of ``{{ nope }}`` returns the
+    Undefined itself instead of raising; str() of a StrictUndefined raises the error."""
+    if isinstance(value, jinja2.Undefined):
+        str(value)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _defined(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _defined(item)
+    return value
 
 
 def container_pillar(
