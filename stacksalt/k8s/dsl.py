@@ -624,7 +624,11 @@ def _pillar(chk: _Checker, raw: Mapping[str, Any], path: str) -> Mapping[str, An
         for role, body in roles.items():
             if not isinstance(body, Mapping) and body is not None:
                 chk.add(f"{where}.{role}", f"must be a mapping (the {formula} {role} pillar)")
-    return {f: {r: dict(b or {}) for r, b in (roles or {}).items()} for f, roles in value.items()}
+    return {
+        f: {r: dict(b) if isinstance(b, Mapping) else {} for r, b in roles.items()}
+        for f, roles in value.items()
+        if isinstance(roles, Mapping)
+    }
 
 
 def _probes(chk: _Checker, raw: Any, path: str) -> dict[str, Probe]:
