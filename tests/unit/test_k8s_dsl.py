@@ -20,7 +20,7 @@ BROKEN = sorted((CORPUS / "broken").glob("*.yaml"))
 SAMPLES = sorted(
     p
     for p in (CORPUS / "sample").glob("*.yaml")
-    if p.stem not in ("topology", "configs", "secret_configs")
+    if p.stem not in ("topology", "configs", "secret_configs", "images")
 )
 
 

@@ -1,15 +1,11 @@
-"""Table tests for stacksalt.k8s.validate: each broken rendering yields a named problem."""
+"""Table tests for stacksalt.k8s.validate: each broken rendering of the sample (tests/unit/
+k8s_corpus/sample/) yields a problem naming the object and the key."""
 
 import copy
-from pathlib import Path
 
 import kubernetes_validate
 import pytest
-import yaml
 
-from stacksalt.k8s.dsl import validate_definition
-from stacksalt.k8s.render import render
-from stacksalt.k8s.topology import resolve_topology
 from stacksalt.k8s.validate import (
     K8S_VERSION,
     Problem,
@@ -18,22 +14,9 @@ from stacksalt.k8s.validate import (
     validate_objects,
 )
 
-SAMPLE = Path(__file__).parent / "k8s_corpus" / "sample"
-NODES = [f"node{i}" for i in range(1, 6)]
+from .k8s_sample import render_sample
 
-
-def _rendered():
-    defs = {}
-    for path in sorted(SAMPLE.glob("*.yaml")):
-        if path.stem not in ("topology", "configs", "secret_configs"):
-            defs[path.stem] = validate_definition(yaml.safe_load(path.read_text()))
-    topo = resolve_topology(yaml.safe_load((SAMPLE / "topology.yaml").read_text()), NODES)
-    cfg = yaml.safe_load((SAMPLE / "configs.yaml").read_text())
-    cfg["ingress"].update({"tls_cert": "cert", "tls_key": "key"})
-    return render(defs, topo, cfg, {}, {"registry": "r:5000"})
-
-
-RENDERED = _rendered()
+RENDERED = render_sample()
 
 
 def get(objects, kind, name):
@@ -57,11 +40,19 @@ def _service_selects_nothing(objs):
 
 
 def _missing_configmap(objs):
-    objs.remove(get(objs, "ConfigMap", "keystone-config"))
+    objs.remove(get(objs, "ConfigMap", "keystone-pillar"))
 
 
 def _missing_secret(objs):
-    objs.remove(get(objs, "Secret", "rpc-secret"))
+    objs.remove(get(objs, "Secret", "rpc-pillar-secret"))
+
+
+def _missing_pillar_key(objs):
+    del get(objs, "ConfigMap", "keystone-pillar")["data"]["keystone-db-sync.yaml"]
+
+
+def _missing_secret_key(objs):
+    del get(objs, "Secret", "keystone-pillar-secret")["data"]["keystone.yaml"]
 
 
 def _mount_without_volume(objs):
@@ -71,12 +62,12 @@ def _mount_without_volume(objs):
 
 
 def _secret_in_configmap_nested(objs):
-    cm = get(objs, "ConfigMap", "memcached-config")
-    cm["data"]["config.yaml"] = "memcached:\n  auth_token: abc\n"
+    cm = get(objs, "ConfigMap", "memcached-pillar")
+    cm["data"]["memcached.yaml"] = "memcached:\n  server:\n    auth_token: abc\n"
 
 
 def _secret_in_configmap_key(objs):
-    get(objs, "ConfigMap", "memcached-config")["data"]["db_password"] = "x"
+    get(objs, "ConfigMap", "memcached-pillar")["data"]["db_password"] = "x"
 
 
 def _unknown_dependency(objs):
@@ -95,7 +86,7 @@ def _dependency_cycle(objs):
 
 
 def _too_many_replicas(objs):
-    get(objs, "Deployment", "rpc")["spec"]["replicas"] = 4
+    get(objs, "StatefulSet", "rpc")["spec"]["replicas"] = 4
 
 
 def _no_eligible_node(objs):
@@ -132,7 +123,7 @@ def _missing_service_account(objs):
 
 
 def _bad_label_value(objs):
-    get(objs, "ConfigMap", "rpc-config")["metadata"]["labels"]["note"] = "has space"
+    get(objs, "ConfigMap", "rpc-pillar")["metadata"]["labels"]["note"] = "has space"
 
 
 def _missing_statefulset_service(objs):
@@ -157,25 +148,42 @@ CASES = [
     (
         _missing_configmap,
         "Deployment/keystone",
-        "volumes[0].configMap",
-        "ConfigMap 'keystone-config' is not defined",
+        "volumes[0].projected.sources[0].configMap",
+        "ConfigMap 'keystone-pillar' is not defined",
     ),
-    (_missing_secret, "Deployment/rpc", "volumes[1].secret", "Secret 'rpc-secret' is not defined"),
+    (
+        _missing_secret,
+        "StatefulSet/rpc",
+        "volumes[0].projected.sources[1].secret",
+        "Secret 'rpc-pillar-secret' is not defined",
+    ),
+    (
+        _missing_pillar_key,
+        "Job/keystone-db-sync",
+        "volumes[0].projected.sources[0].configMap.items[0].key",
+        "ConfigMap 'keystone-pillar' has no key 'keystone-db-sync.yaml'",
+    ),
+    (
+        _missing_secret_key,
+        "Deployment/keystone",
+        "volumes[0].projected.sources[1].secret.items[0].key",
+        "Secret 'keystone-pillar-secret' has no key 'keystone.yaml'",
+    ),
     (
         _mount_without_volume,
         "Deployment/memcached",
-        "containers[0].volumeMounts[3]",
+        "containers[0].volumeMounts[1]",
         "volume 'scratch' is not defined",
     ),
     (
         _secret_in_configmap_nested,
-        "ConfigMap/memcached-config",
-        "data.config.yaml:memcached.auth_token",
+        "ConfigMap/memcached-pillar",
+        "data.memcached.yaml:memcached.server.auth_token",
         "secret-looking key in a ConfigMap",
     ),
     (
         _secret_in_configmap_key,
-        "ConfigMap/memcached-config",
+        "ConfigMap/memcached-pillar",
         "data.db_password",
         "secret-looking key",
     ),
@@ -199,7 +207,7 @@ CASES = [
     ),
     (
         _too_many_replicas,
-        "Deployment/rpc",
+        "StatefulSet/rpc",
         "spec.replicas",
         (
             "4 replicas with required hostname anti-affinity (affinity term 0) but only 3 "
@@ -244,7 +252,7 @@ CASES = [
         "serviceAccountName",
         "ServiceAccount 'stacksalt-waiter' is not defined",
     ),
-    (_bad_label_value, "ConfigMap/rpc-config", "metadata.labels.note", "invalid label value"),
+    (_bad_label_value, "ConfigMap/rpc-pillar", "metadata.labels.note", "invalid label value"),
     (
         _missing_statefulset_service,
         "StatefulSet/database",
