@@ -296,6 +296,7 @@ def build(
         problems = validate_objects(
             result.objects, result.node_labels, external=external_objects(control)
         )
+        problems += image_problems(result.objects, catalog)
         if catalog.formulas_dir is not None:
             problems += pillar_check.problems(result.objects, catalog.formulas_dir)
     return Build(
@@ -306,3 +307,14 @@ def build(
         namespace=parsed.topology.namespace,
         domains=domains_list(configs),
     )
+
+
+def image_problems(objects: Sequence[Mapping[str, Any]], catalog) -> list[Any]:
+    """The objects against the images the catalog builds (:mod:`stacksalt.k8s.image_check`):
+    no command bypassing an entrypoint, no image outside the build plan, every Job's states in
+    its image's formulas (looked up in the catalog's formulas folder when it has one)."""
+    from stacksalt.k8s import image_check
+
+    folder = catalog.formulas_dir
+    exists = image_check.formula_tree(folder) if folder is not None else None
+    return image_check.problems(objects, catalog.images, exists)

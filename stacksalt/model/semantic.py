@@ -128,7 +128,7 @@ def _ccp(node: str, pillar: dict, catalog=None) -> list:
     out = [_problem(node, f"pillar ccp:control: {w}", "warning") for w in parsed.topology.warnings]
     if catalog.formulas_dir is not None:
         from stacksalt.k8s import pillar_check
-        from stacksalt.k8s.workload import build
+        from stacksalt.k8s.workload import build, image_problems
 
         # the pods' pillars as the containers will apply them (renders, no schema library)
         try:
@@ -137,7 +137,10 @@ def _ccp(node: str, pillar: dict, catalog=None) -> list:
             return out + [_problem(node, f"pillar ccp:control: {p}") for p in exc.problems]
         out += [
             _problem(node, f"pillar ccp:control: {p}")
-            for p in pillar_check.problems(built.objects, catalog.formulas_dir)
+            for p in [
+                *image_problems(built.objects, catalog),
+                *pillar_check.problems(built.objects, catalog.formulas_dir),
+            ]
         ]
     return out
 

@@ -225,7 +225,7 @@ def _cross_check(
                     f"(images: {', '.join(sorted(by))})"
                 )
                 continue
-            applied = set(_applied_formulas(image, by))
+            applied = set(applied_formulas(image, by))
             runs = [("", container.pillar, container.daemon)]
             runs += [
                 (f".{phase}[{j}]", cmd.pillar, cmd)
@@ -235,7 +235,7 @@ def _cross_check(
             for suffix, pillar, cmd in runs:
                 own = applied
                 if cmd.image and cmd.image in by:
-                    own = set(_applied_formulas(by[cmd.image], by))
+                    own = set(applied_formulas(by[cmd.image], by))
                 for formula in sorted(pillar or {}):
                     if formula not in own:
                         problems.append(
@@ -262,7 +262,7 @@ def _cross_check(
     return problems
 
 
-def _applied_formulas(image, by) -> list[str]:
+def applied_formulas(image, by) -> list[str]:
     """The formulas in ``image`` (its own and its parents')."""
     out: list[str] = []
     current = image
