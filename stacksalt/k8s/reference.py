@@ -6,8 +6,11 @@ influxdb 3, elasticsearch 3 (30 nodes); nova-scheduler runs 8 single-threaded in
 6 nova control nodes (no anti-affinity: the table gives it no nodes of its own); etcd sits with
 the databases, memcached with keystone. Every ``nodes`` pattern is anchored with ``$``.
 
-:func:`workload` returns a ``ccp:control`` mapping that :func:`stacksalt.k8s.workload.build`
-renders and validates like the model's clusters.
+:func:`workload` returns a ``ccp:control`` mapping (topology and values only, as the model's)
+and :func:`catalog` the services' descriptions (DSL 1.2.0: each image's CMD through its
+entrypoint, a Job applying a state) and their images, which
+``stacksalt.k8s.workload.build(workload(), [], catalog=catalog())`` renders and validates like
+the model's clusters.
 """
 
 from __future__ import annotations
@@ -79,11 +82,13 @@ def _definition(
     container: dict[str, Any] = {
         "name": name,
         "image": name,
-        "daemon": {"command": f"/usr/bin/{name}", "dependencies": list(deps)},
+        "daemon": {"dependencies": list(deps)},  # the image's CMD
     }
     port = PORTS.get(name)
     if port:
-        container["probes"] = {"readiness": f"nc -z 127.0.0.1 {port}"}
+        container["probes"] = {"readiness": {"type": "tcpSocket", "port": port}}
+    if "pillar" in extra:
+        container["pillar"] = extra.pop("pillar")
     if extra.pop("privileged", False):
         container["privileged"] = True
     container["volumes"] = extra.pop("volumes", [])
@@ -93,7 +98,7 @@ def _definition(
         service["ports"] = [f"{name}.port"]
     if anti:
         service["antiAffinity"] = anti
-    return {"dsl_version": "1.1.0", "service": service}
+    return {"dsl_version": "1.2.0", "service": service}
 
 
 def definitions() -> dict[str, dict[str, Any]]:
@@ -110,7 +115,7 @@ def definitions() -> dict[str, dict[str, Any]]:
                 {
                     "name": "keystone-db-sync",
                     "type": "single",
-                    "command": "keystone-manage db_sync",
+                    "command": ["--apply", "keystone.server.db_sync"],
                     "dependencies": ["database"],
                 }
             ],
@@ -140,6 +145,7 @@ def definitions() -> dict[str, dict[str, Any]]:
             hostNetwork=True,
             privileged=True,
             volumes=[{"name": "libvirt-run", "type": "host", "path": "/run/libvirt"}],
+            pillar={"nova": {"compute": {"enabled": True}}},
         ),
     ]
     return {d["service"]["name"]: d for d in defs}
@@ -174,7 +180,31 @@ def workload(namespace: str = "openstack-reference") -> dict[str, Any]:
                 "configs": {"rabbitmq": {"port": {"cont": 5673, "name": "main"}}},
             },
         },
-        "definitions": defs,
         "configs": {**ports, "nova": {"compute": {"cpu_allocation_ratio": 1.0}}},
         "secret_configs": {"keystone": {"admin_password": "reference-only-not-a-secret"}},
     }
+
+
+def catalog():
+    """The reference services and their images: each service image is built on salt-base
+    (it runs the entrypoint) and runs its daemon as CMD; keystone's applies its formula (its
+    Job applies keystone.server.db_sync)."""
+    from stacksalt.images import spec
+    from stacksalt.k8s.dsl import validate_definition
+    from stacksalt.service.catalog import Catalog
+
+    debian = "stacksalt/debian:bookworm"
+    images = {
+        "salt-base": spec.ImageSpec("salt-base", base=debian, wheels="docker-salt/wheels.txt"),
+        "kubectl": spec.ImageSpec(
+            "kubectl", base=debian, packages=("kubernetes-client",), command=("kubectl",)
+        ),
+    }
+    for name in definitions():
+        formulas = ("keystone",) if name == "keystone" else ()
+        images[name] = spec.ImageSpec(
+            name, parent="salt-base", formulas=formulas, command=(f"/usr/bin/{name}",)
+        )
+    defs = {name: validate_definition(doc) for name, doc in definitions().items()}
+    sources = {f"service:{name}": "stacksalt/k8s/reference.py" for name in defs}
+    return Catalog(spec.finish("stacksalt", images), defs, sources)
