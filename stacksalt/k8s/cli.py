@@ -146,22 +146,23 @@ def cmd_validate(args) -> int:
 
 
 def cmd_domains(args) -> int:
-    from stacksalt.k8s.ingress import domains_list
-    from stacksalt.k8s.source import load_control
-    from stacksalt.k8s.workload import WorkloadError
+    from stacksalt.k8s.source import formula_roots, load_control
+    from stacksalt.k8s.workload import WorkloadError, domains, load_catalog, parse
 
     try:
         _node, control = load_control(args.root, args.cluster)
+        parsed = parse(control, load_catalog(formula_roots(args.root)))
     except WorkloadError as exc:
         for line in exc.problems:
             _err(f"{args.cluster}: {line}")
         return 1
-    domains = domains_list(control.get("configs") or {})
+    configs = control.get("configs") or {}
+    found = domains(parsed, configs)
     if not args.quiet:
-        ingress = (control.get("configs") or {}).get("ingress") or {}
+        ingress = configs.get("ingress") or {}
         state = "enabled" if ingress.get("enabled") else "disabled"
-        _log(f"{args.cluster}: {len(domains)} Ingress domains (Ingress {state}):")
-    for domain in domains:
+        _log(f"{args.cluster}: {len(found)} Ingress domains (Ingress {state}):")
+    for domain in found:
         print(domain)
     return 0
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from stacksalt import secrets
 from stacksalt.k8s.dsl import DefinitionError, ServiceDefinition
-from stacksalt.k8s.ingress import domains_list, ingress_config
+from stacksalt.k8s.ingress import ingress_config
 from stacksalt.k8s.render import RenderError, RenderOptions, render
 from stacksalt.k8s.topology import Topology, TopologyError, resolve_topology
 
@@ -175,6 +175,30 @@ def _dependency_problems(topology, definitions, sources, external) -> list[str]:
     return problems
 
 
+def domains(parsed: Parsed, configs: Mapping[str, Any]) -> list[str]:
+    """Every Ingress domain of the environment (``ccp domains list``): a port of a deployed
+    instance with an ``ingress`` subdomain, given in its description or in the port section a
+    description's port refers to, gives ``<subdomain>.<ingress.domain>``. Listed whether or
+    not Ingress is enabled, so DNS can be prepared first."""
+    domain = ingress_config(configs.get("ingress"))["domain"]
+    subs = set()
+    for name, inst in parsed.topology.instances.items():
+        definition = parsed.definitions.get(inst.service_def)
+        if definition is None:
+            continue
+        config = parsed.topology.instance_config(configs, name)
+        for port in definition.ports:
+            sub = port.ingress
+            if port.ref is not None:
+                section: Any = config
+                for part in port.ref.split("."):
+                    section = section.get(part) if isinstance(section, Mapping) else None
+                sub = section.get("ingress") if isinstance(section, Mapping) else None
+            if sub:
+                subs.add(str(sub))
+    return sorted(f"{sub}.{domain}" for sub in subs)
+
+
 def images_mapping(
     control: Mapping[str, Any], image_tags: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -305,7 +329,7 @@ def build(
         warnings=[*result.warnings, *warnings],
         problems=problems,
         namespace=parsed.topology.namespace,
-        domains=domains_list(configs),
+        domains=domains(parsed, configs),
     )
 
 
