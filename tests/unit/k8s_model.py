@@ -27,6 +27,7 @@ def golden_project(dest: Path) -> Path:
     recognisable fake value (never a real one)."""
     ignore = shutil.ignore_patterns("secrets.yml", "__pycache__")
     shutil.copytree(ROOT / "formulas", dest / "formulas", ignore=ignore)
+    shutil.copytree(ROOT / "docker-salt", dest / "docker-salt", ignore=ignore)
     shutil.copytree(ROOT / "reclass_model", dest / "reclass_model", ignore=ignore, symlinks=True)
     service = dest / "reclass_model" / "classes" / "service"
     if service.exists():

@@ -55,10 +55,19 @@ def test_render_writes_one_file_per_object(root, tmp_path, capsys):
     assert "rendered and validated" in capsys.readouterr().err
     kinds = {yaml.safe_load(f.read_text())["kind"] for f in files}
     assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "Ingress", "Secret"} <= kinds
+    # what the manifests run is what the images are built for (stacksalt.k8s.image_check)
+    docs = [yaml.safe_load(f.read_text()) for f in files]
+    run = [
+        c
+        for d in docs
+        if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet", "Job")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    ]
+    assert run and not [c["name"] for c in run if "command" in c]
 
 
-def test_broken_definition_writes_nothing(root, tmp_path, capsys):
-    path = root / "reclass_model/classes/system/ccp/definitions/memcached.yml"
+def test_broken_description_writes_nothing(root, tmp_path, capsys):
+    path = root / "formulas/memcached/memcached/meta/service.yml"
     text = path.read_text()
     path.write_text(text.replace("antiAffinity: local", "antiAffinity: everywhere"))
     try:
@@ -80,7 +89,34 @@ def test_broken_definition_writes_nothing(root, tmp_path, capsys):
     finally:
         path.write_text(text)
     assert code == 1
-    assert "service 'memcached': antiAffinity: must be one of [null, local, global]" in err
+    assert (
+        "local: formulas/memcached/memcached/meta/service.yml: services.memcached: "
+        "antiAffinity: must be one of [null, local, global], got 'everywhere'"
+    ) in err
+    assert "nothing was written or applied" in err
+    assert not out.exists()
+
+
+def test_a_job_whose_state_is_missing_writes_nothing(root, tmp_path, capsys):
+    """The description is valid and renders, but the image could not run the Job."""
+    path = root / "formulas/keystone/keystone/meta/service.yml"
+    text = path.read_text()
+    path.write_text(text.replace("keystone.server.db_sync]", "keystone.server.db_migrate]"))
+    try:
+        out = tmp_path / "m"
+        code = main(
+            ["--root", str(root), "manifests", "render", "--cluster", "local", "--model-tags"]
+            + ["--out", str(out)]
+        )
+        err = capsys.readouterr().err
+    finally:
+        path.write_text(text)
+    assert code == 1
+    assert (
+        "local: Job/keystone-db-sync: spec.template.spec.containers[0] (keystone-db-sync).args: "
+        "state 'keystone.server.db_migrate': no SLS "
+        "formulas/keystone/keystone/server/db_migrate.sls"
+    ) in err
     assert "nothing was written or applied" in err
     assert not out.exists()
 
@@ -121,10 +157,10 @@ def test_render_to_stdout_is_pure_yaml(root, capsys):
 
 def test_domains_list(root, capsys):
     assert main(["--root", str(root), "domains", "list", "--cluster", "local", "-q"]) == 0
-    assert capsys.readouterr().out.split() == [
-        "identity-admin.local.stacksalt",
-        "identity.local.stacksalt",
-    ]
+    # keystone's public port (its description: ingress 'identity'); the model's domain
+    assert capsys.readouterr().out.split() == ["identity.local.stacksalt"]
+    assert main(["--root", str(root), "domains", "list", "--cluster", "production", "-q"]) == 0
+    assert capsys.readouterr().out.split() == ["identity.cloud.example.net"]
 
 
 @pytest.mark.parametrize("cmd", [["manifests", "apply"], ["cleanup"]])
