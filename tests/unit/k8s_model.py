@@ -3,6 +3,8 @@ and the workload error corpus."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -17,8 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def golden_value(name: str) -> str:
+    """A fixed fake of the secret's shape (secrets.generate_value's kinds): an Erlang cookie
+    of letters, a keystone fernet/credential key (32 bytes, url-safe base64) derived from the
+    name, else a recognisable token."""
     if name.endswith("_cookie"):
         return "GOLDEN" + "".join(c for c in name.upper() if c.isalpha())
+    if name.endswith("_key") and ("_fernet_" in name or "_credential_" in name):
+        digest = hashlib.sha256(f"golden-{name}".encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode()
     return f"golden-{name.replace('_', '-')}"
 
 
