@@ -169,6 +169,14 @@ def cmd_up(args) -> int:
             if stacksalt_main([*cmd, *sorted(plan.names)]) != 0:
                 _err("stacksalt compose up: an image did not build; nothing was started")
                 return 1
+            plan = Plan(args)  # the tags as built (the tree may have changed meanwhile)
+            late = [s.name for s in plan.steps if s.build]
+            if late:
+                _err(
+                    f"stacksalt compose up: {', '.join(late)} changed while the images built; "
+                    "nothing was started: run it again"
+                )
+                return 1
         path = runner.write(args.state, args.cluster, plan.projection)
         pods = plan.projection.pods
         _log(
