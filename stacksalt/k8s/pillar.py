@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.nativetypes import NativeEnvironment
 
 from stacksalt.k8s.common import deep_merge
@@ -45,6 +46,9 @@ class Context:
     # "<instance>-<port name>" -> {host, port, check_path}: every port of the environment
     # published through Ingress (``ingress:`` in the description): the API load balancer's
     published_ports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+_EMPTY = Context("", "", "", 0, {}, frozenset(), {})
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,6 +148,40 @@ def render_template(template: Any, ctx: Context, where: str) -> Any:
         return value
 
     return walk(template, "")
+
+
+def template_problems(template: Any, path: str = "") -> list[tuple[str, str]]:
+    """(key path, message) of every ``{{ ... }}`` string of ``template`` that cannot render
+    whatever the topology: a syntax error, or a name a template does not see. Checked when
+    the descriptions are read, so a bad expression is refused before anything renders."""
+    known = set(functions(_EMPTY))
+    out: list[tuple[str, str]] = []
+
+    def walk(value: Any, here: str) -> None:
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                walk(item, f"{here}.{key}")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{here}[{i}]")
+        elif isinstance(value, str) and "{{" in value:
+            try:
+                ast = _environment().parse(value)
+            except jinja2.TemplateSyntaxError as exc:
+                out.append((here, f"{value!r}: {exc.message}"))
+                return
+            unknown = sorted(jinja2.meta.find_undeclared_variables(ast) - known)
+            if unknown:
+                out.append(
+                    (
+                        here,
+                        f"{value!r}: unknown name(s) {', '.join(unknown)} (a template sees: "
+                        f"{', '.join(sorted(known))})",
+                    )
+                )
+
+    walk(template, path)
+    return out
 
 
 def _defined(value: Any) -> Any:

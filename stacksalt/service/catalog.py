@@ -34,6 +34,7 @@ import yaml
 from stacksalt.formulas import discover
 from stacksalt.images import spec as image_spec
 from stacksalt.k8s.dsl import DefinitionError, ServiceDefinition, validate_definition
+from stacksalt.k8s.pillar import template_problems
 
 DESCRIPTION = Path("meta") / "service.yml"
 IMAGES_FILE = Path("docker-salt") / "images.yml"
@@ -211,7 +212,8 @@ def _cross_check(
     sources: Mapping[str, str],
 ) -> list[str]:
     """Every container's image is built here; every pillar template names formulas its
-    image applies; a daemon without a command runs an image that has one."""
+    image applies and its expressions parse and name what a template sees; a daemon without
+    a command runs an image that has one."""
     problems = []
     by = images.by_name()
     for name, definition in definitions.items():
@@ -233,6 +235,10 @@ def _cross_check(
                 for j, cmd in enumerate(cmds)
             ]
             for suffix, pillar, cmd in runs:
+                problems += [
+                    f"{here}{suffix}.pillar{key}: {message}"
+                    for key, message in template_problems(pillar or {})
+                ]
                 own = applied
                 if cmd.image and cmd.image in by:
                     own = set(applied_formulas(by[cmd.image], by))
