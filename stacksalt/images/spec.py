@@ -29,6 +29,8 @@ KEYS = {
     "ports",
 }
 DESCRIBED_KEYS = (KEYS - {"from", "wheels"}) | {"role"}
+# images.yml base images may also say ``roles: [formula:role]`` (their packages): the catalog
+# turns them into packages before parsing
 
 
 class SpecError(ValueError):
@@ -202,8 +204,14 @@ def finish(namespace: str, specs: dict[str, ImageSpec]) -> ImagesFile:
         raise SpecError(problems)
     ordered = order(specs)
     marked: dict[str, ImageSpec] = {}
-    for spec in ordered:
+    installed: dict[str, set[str]] = {}  # image -> the packages it and its ancestors install
+    for given in ordered:
+        spec = given
         salted = spec.has_salt or (spec.parent is not None and marked[spec.parent].entrypoint)
+        inherited = installed.get(spec.parent, set()) if spec.parent else set()
+        if inherited:  # a child never installs again what a parent did
+            spec = _replace(spec, packages=tuple(p for p in spec.packages if p not in inherited))
+        installed[spec.name] = inherited | set(spec.packages)
         if spec.parent is not None and spec.formulas and not marked[spec.parent].entrypoint:
             problems.append(
                 f"{spec.source}: images.{spec.name}: applies formulas but its parent "

@@ -109,6 +109,8 @@ def load(root: Path, formulas_dir: Path | None = None, images_file: Path | None 
 
     data = _read(images_path, _rel(images_path, root), problems)
     namespace, specs = "stacksalt", {}
+    if isinstance(data, Mapping) and isinstance(data.get("images"), Mapping):
+        data = {**data, "images": _base_roles(data["images"], formulas_dir, problems)}
     if data is not None:
         try:
             namespace, specs = image_spec.parse_base(data, formulas)
@@ -174,6 +176,33 @@ def load(root: Path, formulas_dir: Path | None = None, images_file: Path | None 
         raise CatalogError(problems)
     assert images is not None
     return Catalog(images, definitions, sources, formulas_dir)
+
+
+def _base_roles(images: Mapping, formulas_dir: Path, problems: list[str]) -> dict:
+    """A base image's ``roles: [formula:role, ...]`` become its packages: every package those
+    roles install, once (OpenStack's shared layer: its service images add only their
+    formulas)."""
+    out = {}
+    for name, given in images.items():
+        if not isinstance(given, Mapping) or "roles" not in given:
+            out[name] = given
+            continue
+        body = dict(given)
+        roles = body.pop("roles")
+        where = f"docker-salt/images.yml: images.{name}.roles"
+        packages: list[str] = []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            problems.append(f"{where}: a list of formula:role")
+            roles = []
+        for item in roles:
+            formula, _, role = item.partition(":")
+            found = role_packages(formulas_dir, formula, role, {}) if role else []
+            if not found:
+                problems.append(f"{where}: {item!r} names no role with pkgs in formulas/")
+            packages += [p for p in found if p not in packages]
+        body["packages"] = [*packages, *(body.get("packages") or [])]
+        out[name] = body
+    return out
 
 
 def _described_image(formulas_dir, formula, name, body, where, problems, formulas):
