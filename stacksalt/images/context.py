@@ -202,11 +202,11 @@ class Project:
         }
         if image.formulas:
             inputs["pillar"] = sha(pillar_sls(image.pillar))
+            inputs["package"] = package_digest(self.root)
         if image.has_salt:
             wheel_dir = self.wheel_dir(image, log)
             names = sorted(p.name for p in wheel_dir.glob("*.whl"))
             inputs["wheels"] = sha("\n".join(names).encode())
-            inputs["package"] = package_digest(self.root)
             files = {name: sha(body) for name, body in salt_files().items()}
             files["entrypoint.py"] = sha((self.root / ENTRYPOINT).read_bytes())
             inputs["files"] = files
@@ -241,6 +241,7 @@ class Project:
             put("entrypoint.py", (self.root / ENTRYPOINT).read_bytes(), 0o755)
             for whl in sorted(self.wheel_dir(image, log).glob("*.whl")):
                 put(f"wheels/{whl.name}", whl.read_bytes())
+        if image.formulas:
             pkg = package_wheel(self.root, self.state, log)
             put(f"package/{pkg.name}", pkg.read_bytes())
         for formula in image.formulas:
