@@ -1,5 +1,8 @@
-"""The bad-model corpus: each broken model gives its expected, actionable message, and
-``stacksalt up`` refuses it before touching any host."""
+"""The bad-model corpus: each broken model (or service description) gives its expected,
+actionable message, and ``stacksalt up`` refuses it before touching any host; a broken
+description is refused by ``stacksalt compose up`` before anything starts and, when the
+description alone is wrong (``catalog: true``), by ``stacksalt images build`` before anything
+builds."""
 
 from __future__ import annotations
 
@@ -13,6 +16,14 @@ from stacksalt.cli import main
 from stacksalt.model.check import check
 
 CORPUS = sorted((Path(__file__).parent / "model_corpus").glob("*.yml"))
+DESCRIPTIONS = [
+    p
+    for p in CORPUS
+    if any(
+        e["file"].startswith("formulas/") and e["file"].endswith("/meta/service.yml")
+        for e in yaml.safe_load(p.read_text()).get("replace", [])
+    )
+]
 
 
 def break_model(root: Path, case: dict) -> None:
@@ -59,6 +70,53 @@ def test_cli_check_exits_nonzero_and_up_refuses(project, path, capsys, tmp_path)
     assert main(["--root", str(project), "--state", str(state), "up", "--cluster", cluster]) == 1
     assert "nothing was started" in capsys.readouterr().err
     assert not (state / "clusters").exists()
+
+
+def test_the_description_cases_name_the_file():
+    assert len(DESCRIPTIONS) >= 8
+    for path in DESCRIPTIONS:
+        case = yaml.safe_load(path.read_text())
+        files = {e["file"] for e in case["replace"]}
+        assert any(f in fragment for f in files for fragment in case["expect"]), path.name
+
+
+@pytest.mark.parametrize("path", DESCRIPTIONS, ids=[p.stem for p in DESCRIPTIONS])
+def test_a_broken_description_starts_and_builds_nothing(
+    project, path, capsys, tmp_path, monkeypatch
+):
+    """'compose up' checks the model (descriptions included) before it plans anything;
+    'images build' reads the descriptions before it looks for Docker."""
+    from stacksalt.compose import cli as compose_cli
+    from stacksalt.images import build as images_build
+
+    def must_not_run(*_args, **_kwargs):
+        raise AssertionError("reached past the check")
+
+    monkeypatch.setattr(compose_cli, "Plan", must_not_run)
+    monkeypatch.setattr(images_build, "docker_available", must_not_run)
+    case = yaml.safe_load(path.read_text())
+    break_model(project, case)
+    state = tmp_path / "state"
+    cluster = case.get("cluster", "local")
+    assert main(["--root", str(project), "model", "check", "--cluster", cluster]) == 1
+    err = capsys.readouterr().err
+    for fragment in case["expect"]:
+        assert fragment in err
+    code = main(
+        ["--root", str(project), "--state", str(state), "compose", "up", "--cluster", cluster]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert case["expect"][0] in err
+    assert "the model check failed; nothing was started" in err
+    assert not (state / "compose").exists()
+    if case.get("catalog"):
+        code = main(["--root", str(project), "--state", str(state), "images", "build"])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "stacksalt images build: the images' descriptions:" in err
+        assert case["expect"][0].split("pillar ccp:control: ")[-1] in err
+    assert not (state / "images").exists()
 
 
 def test_even_galera_size_is_a_warning_not_an_error(project, capsys):
