@@ -17,7 +17,9 @@ How Kubernetes is mapped:
   it, so a Service's name resolves to its pods); its containers join that namespace;
   a ``hostNetwork`` pod's containers join the node's container instead (the host container
   of ``stacksalt up`` when the cluster's hosts run, else a node holder at the node's address);
-- the downward API (``POD_NAME``, ``POD_IP``, ``NODE_NAME``...) becomes literal values;
+- the downward API (``POD_NAME``, ``POD_IP``, ``NODE_NAME``...) becomes literal values, and
+  ``$(VAR)`` in env values, commands and arguments is expanded as Kubernetes does; every ``$``
+  of the compose file is doubled (docker-compose would interpolate it);
 - a projected volume of ConfigMap and Secret keys becomes a folder of files (Secret keys
   mode 0400) mounted read-only; a hostPath a named volume per node and path; an emptyDir a
   named volume per pod; a PersistentVolumeClaim one named volume for every pod;
@@ -217,8 +219,42 @@ def _aliases(pod: Pod, services: Sequence[Mapping[str, Any]], settings: Settings
     return list(dict.fromkeys(names))
 
 
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """Kubernetes' expansion of ``$(VAR)`` in an env value, a command or an argument: the
+    variable's value when it is defined, else left as written; ``$$`` is one ``$``."""
+    out, i = [], 0
+    while i < len(text):
+        char = text[i]
+        if char == "$" and text[i + 1 : i + 2] == "$":
+            out.append("$")
+            i += 2
+        elif char == "$" and text[i + 1 : i + 2] == "(" and ")" in text[i + 2 :]:
+            end = text.index(")", i + 2)
+            name = text[i + 2 : end]
+            out.append(env[name] if name in env else text[i : end + 1])
+            i = end + 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def compose_escaped(value: Any) -> Any:
+    """``value`` with every ``$`` doubled: docker-compose interpolates ``$VAR`` from the
+    environment it runs in (and refuses ``$(``) in every string of the file; ``$$`` is how a
+    container gets a ``$``."""
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    if isinstance(value, Mapping):
+        return {k: compose_escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compose_escaped(v) for v in value]
+    return value
+
+
 def resolve_env(container: Mapping[str, Any], pod: Pod, settings: Settings) -> dict[str, str]:
-    """The container's environment with the downward API resolved for this pod."""
+    """The container's environment with the downward API resolved for this pod and
+    ``$(VAR)`` references to the variables defined before expanded, as Kubernetes does."""
     fields = {
         "metadata.name": pod.name,
         "metadata.namespace": settings.namespace,
@@ -229,7 +265,7 @@ def resolve_env(container: Mapping[str, Any], pod: Pod, settings: Settings) -> d
     out = {}
     for item in container.get("env") or []:
         if "value" in item:
-            out[item["name"]] = str(item["value"])
+            out[item["name"]] = expand(str(item["value"]), out)
             continue
         ref = ((item.get("valueFrom") or {}).get("fieldRef") or {}).get("fieldPath")
         if ref not in fields:
@@ -377,11 +413,12 @@ def project(
                     mounts.append(f"{vol}:{mount['mountPath']}{ro}")
                 else:
                     raise ProjectionError(f"{where}: volume {mount['name']}: unsupported type")
+            environment = resolve_env(container, pod, settings)
             body: dict[str, Any] = {
                 "image": container["image"],
                 "container_name": f"{project_name}-{cname}",
                 "network_mode": netmode,
-                "environment": resolve_env(container, pod, settings),
+                "environment": environment,
                 "labels": {
                     POD_LABEL: pod.name,
                     UNIT_LABEL: f"{pod.kind}/{pod.owner}",
@@ -391,9 +428,9 @@ def project(
                 "restart": "on-failure:6" if pod.kind == "Job" else "unless-stopped",
             }
             if "command" in container:
-                body["entrypoint"] = list(container["command"])
+                body["entrypoint"] = [expand(a, environment) for a in container["command"]]
             if "args" in container:
-                body["command"] = list(container["args"])
+                body["command"] = [expand(a, environment) for a in container["args"]]
             if mounts:
                 body["volumes"] = mounts
             caps = (security.get("capabilities") or {}).get("add") or []
@@ -415,7 +452,7 @@ def project(
                 depends[netmode.split(":", 1)[1]] = {"condition": "service_started"}
             if depends:
                 body["depends_on"] = depends
-            compose_services[cname] = body
+            compose_services[cname] = compose_escaped(body)
             pod.services.append(cname)
 
     network: dict[str, Any]
