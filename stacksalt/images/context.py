@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,20 +122,27 @@ def package_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+_WHEEL_LOCK = threading.Lock()
+
+
 def package_wheel(root: Path, state: Path, log=print) -> Path:
-    """The stacksalt wheel (``pip wheel --no-deps --no-build-isolation``), built from a copy
-    of exactly the hashed sources and cached by their digest."""
+    """The stacksalt wheel (``pip wheel --no-deps --no-build-isolation``), built once (the
+    images that build in parallel wait for it) from a copy of exactly the hashed sources and
+    cached by their digest."""
+    with _WHEEL_LOCK:
+        return _package_wheel(root, state, log)
+
+
+def _package_wheel(root: Path, state: Path, log=print) -> Path:
     out = state / "wheels" / f"stacksalt-{package_digest(root)[:16]}"
     found = sorted(out.glob("stacksalt-*.whl"))
     if found and (out / ".complete").exists():
         return found[0]
     log(f"building the stacksalt wheel into {out}")
     out.mkdir(parents=True, exist_ok=True)
-    src = state / "wheels" / f".src-{os.getpid()}"
-    if src.exists():
-        shutil.rmtree(src)
+    (state / "wheels").mkdir(parents=True, exist_ok=True)
+    src = Path(tempfile.mkdtemp(prefix=".src-", dir=state / "wheels"))
     try:
-        src.mkdir(parents=True)
         for name in (*PACKAGE_FILES, "README.md"):
             shutil.copyfile(root / name, src / name)
         for tree in PACKAGE_TREES:
