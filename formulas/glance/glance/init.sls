@@ -1,0 +1,4 @@
+include:
+{%- if pillar.glance is defined and pillar.glance.server is defined %}
+  - glance.server
+{%- endif %}

@@ -1,0 +1,8 @@
+{#- glance-api. The one-shot task glance.server.db_sync is applied on its own (a Job). #}
+{%- from tpldir.split('/')[0] ~ "/map.jinja" import server with context %}
+{%- if server.enabled %}
+include:
+  - .install
+  - .config
+  - .service
+{%- endif %}
