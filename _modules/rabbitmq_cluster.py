@@ -682,3 +682,27 @@ def set_permissions(user, vhost, configure=".*", write=".*", read=".*", node=Non
     res = _run(["set_permissions", "-p", vhost, user, configure, write, read], node, env)
     _check(res, f"set_permissions -p {vhost} {user}", node)
     return True
+
+
+def password_hash(user, password_pillar):
+    """
+    RabbitMQ's password hash (SHA-256, salted) of the password held in the pillar at
+    ``password_pillar``, for a definitions file that creates ``user`` at boot. The salt is
+    derived from the user and the password, so the same password gives the same file (no
+    restart for nothing); the password itself is never returned.
+
+    CLI Example:
+
+    .. code-block:: bash
+
+        salt-call rabbitmq_cluster.password_hash stacksalt_admin rabbitmq:server:admin:password
+    """
+    import hashlib
+
+    from stacksalt.openstack.messaging import password_hash as _hash
+
+    password = __salt__["pillar.get"](password_pillar, "", unmask=True)
+    if not password:
+        raise CommandExecutionError(f"pillar {password_pillar} is empty: no password to hash")
+    salt = hashlib.sha256(f"stacksalt-rabbitmq:{user}:{password}".encode()).digest()[:4]
+    return _hash(password, salt)

@@ -36,7 +36,7 @@ def render(
 ) -> str:
     """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
     (then the first member is the writer). A member is out after ``check_fall`` failed
-    checks, one every ``check_inter_ms`` (also each check's timeout). Members named by DNS
+    checks, one every ``check_inter_ms``; a check times out after 2 s (or the interval). Members named by DNS
     (a StatefulSet's pods) are resolved at run time through the resolvers of resolv.conf: a
     peer whose name does not resolve yet is kept down instead of stopping HAProxy."""
     names = [m["name"] for m in members]
@@ -60,6 +60,10 @@ def render(
         "defaults",
         "    mode tcp",
         "    timeout connect 3s",
+        # A check waits up to 2 s for the checker's answer even when checks are more frequent:
+        # on a loaded machine the checker (Python, a status query) can take a second, and a
+        # check timing out would take every member out. A dead member refuses at once.
+        f"    timeout check {max(2000, check_inter_ms)}ms",
         "    timeout client 1h",
         "    timeout server 1h",
         "listen galera-writer",

@@ -74,9 +74,11 @@ rabbitmq-server-{{ inst.name }}-definitions-file-managed:
     - user: root
     - group: {{ server.group }}
     - mode: "0640"
+    - show_changes: false
     - context:
         cfg: {{ dict(inst, vhosts=vhosts, policy_services=policy_services,
-                     policy_options=server.policy_options) | tojson }}
+                     policy_options=server.policy_options,
+                     admin_password_set=(server.admin.password != '')) | tojson }}
     - require:
       - file: rabbitmq-server-{{ inst.name }}-conf-dir-present
 {%- endif %}
