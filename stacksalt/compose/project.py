@@ -252,15 +252,18 @@ def compose_escaped(value: Any) -> Any:
     return value
 
 
-def resolve_env(container: Mapping[str, Any], pod: Pod, settings: Settings) -> dict[str, str]:
-    """The container's environment with the downward API resolved for this pod and
-    ``$(VAR)`` references to the variables defined before expanded, as Kubernetes does."""
+def resolve_env(
+    container: Mapping[str, Any], pod: Pod, settings: Settings, host_ip: str = ""
+) -> dict[str, str]:
+    """The container's environment with the downward API resolved for this pod (``host_ip``:
+    its node's address) and ``$(VAR)`` references to the variables defined before expanded,
+    as Kubernetes does."""
     fields = {
         "metadata.name": pod.name,
         "metadata.namespace": settings.namespace,
         "spec.nodeName": pod.node,
         "status.podIP": pod.address,
-        "status.hostIP": pod.address if pod.host_network else "",
+        "status.hostIP": host_ip or (pod.address if pod.host_network else ""),
     }
     out = {}
     for item in container.get("env") or []:
@@ -413,7 +416,7 @@ def project(
                     mounts.append(f"{vol}:{mount['mountPath']}{ro}")
                 else:
                     raise ProjectionError(f"{where}: volume {mount['name']}: unsupported type")
-            environment = resolve_env(container, pod, settings)
+            environment = resolve_env(container, pod, settings, node_by[pod.node].address)
             body: dict[str, Any] = {
                 "image": container["image"],
                 "container_name": f"{project_name}-{cname}",

@@ -274,6 +274,16 @@ def test_the_downward_api_is_resolved_for_each_pod(sample):
     assert one(sample, "nova-compute-node5")["environment"]["POD_IP"] == "10.0.0.15"
 
 
+def test_the_host_ip_is_the_nodes_address():
+    result = rendered()
+    container = pod(find(result.objects, "StatefulSet", "etcd"))["containers"][0]
+    container["env"].append(
+        {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}}
+    )
+    out = projected(result)
+    assert one(out, "etcd-0")["environment"]["HOST_IP"] == "10.0.0.11"  # node1's
+
+
 def test_env_references_are_expanded_and_every_dollar_escaped_for_compose():
     doc = load("memcached")
     doc["service"]["containers"][0]["env"] = [
