@@ -318,7 +318,9 @@ def run_job(
 ) -> dict:
     """Publish a job asynchronously and collect returns as they come (one progress line per
     minion). Every ``check_every`` seconds it asks the minions still silent whether they
-    still run the job; one that neither returned nor runs it has no return."""
+    still run the job; one that neither returned nor runs it has no return. A minion still
+    running it after ``timeout`` seconds gets, as its return, a text saying so (the job,
+    the time waited)."""
     _, out = run(master, ["salt", "--async", target, *args])
     jid = _jid(out)
     started = time.monotonic()
@@ -344,14 +346,25 @@ def run_job(
                         lost.add(minion)
                         log(f"  {minion} no longer runs job {jid} and gave no return")
             log(f"  still running on: {', '.join(m for m in pending if m not in lost) or '-'}")
+    pending = [m for m in expected if m not in returns and m not in lost]
+    if pending:
+        log(f"  gave up after {timeout:.0f} s waiting for job {jid} on: {', '.join(pending)}")
+        for minion in pending:
+            returns[minion] = (
+                f"no return within {timeout:.0f} s: job {jid} ({' '.join(args)}) still running"
+            )
     return returns
 
 
-def highstate(cli, topo: Topology, log=print, test=False) -> list[NodeSummary]:
+def highstate(
+    cli, topo: Topology, log=print, test=False, timeout: float = 1800
+) -> list[NodeSummary]:
+    """Highstate every node from the master; ``timeout``: seconds to wait for the returns
+    (a node with none by then is reported as such)."""
     master = cli.containers.get(topo.container(topo.master))
     args = ["state.highstate"] + (["test=True"] if test else [])
     started = time.monotonic()
-    ret = run_job(master, "*", args, [n.id for n in topo.nodes], log=log)
+    ret = run_job(master, "*", args, [n.id for n in topo.nodes], log=log, timeout=timeout)
     rows = [summarize(n.id, ret.get(n.id, "no return (minion did not answer)")) for n in topo.nodes]
     log(format_table(rows))
     log(f"highstate wall time: {time.monotonic() - started:.1f} s")
