@@ -32,16 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from stacksalt.cluster import image, runtime  # noqa: E402
 from stacksalt.paths import state_dir  # noqa: E402
+from tests.integration.helpers import CTL, dexec, wait_for  # noqa: E402
 from tests.integration.test_local_galera import (  # noqa: E402
-    CTL,
     Writer,
     all_synced,
     apply_galera,
-    dexec,
     prepare_writer,
     sql,
     store,
-    wait_for,
     watching_synced,
     wsrep,
 )

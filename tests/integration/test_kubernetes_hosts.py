@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,7 +27,9 @@ from stacksalt.model.loader import Model
 from stacksalt.paths import state_dir
 from tests.conftest import copy_project
 
-pytestmark = pytest.mark.integration
+from .helpers import dexec, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.requires("docker")]
 
 ROOT = Path(__file__).resolve().parents[2]
 NETWORK = "stacksalt-k8sdev"
@@ -39,6 +39,8 @@ MASTERS = {"ctl01": "10.78.1.11", "ctl02": "10.78.1.12"}
 POOL = {"cmp01": "10.78.1.21"}
 DOMAIN = "local.stacksalt"
 PKIDIR = "/etc/kubernetes/pki"
+# keepalived moves the VIP within a few advert intervals (1 s each); 20 s leaves room for load.
+VIP_TIMEOUT = 20
 
 
 def model_pillars(tmp: Path) -> tuple[dict, dict]:
@@ -57,10 +59,6 @@ def model_pillars(tmp: Path) -> tuple[dict, dict]:
         "token": pillars["ctl01"]["kubernetes"]["master"]["calico_etcd"]["token"],
     }
     return pillars, secrets
-
-
-def sh(container, cmd: str, check=True) -> str:
-    return runtime.run(container, ["sh", "-c", cmd], check=check)[1]
 
 
 def apply(container, test=False) -> dict:
@@ -98,8 +96,6 @@ def changed(result: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def hosts(tmp_path_factory):
-    if not shutil.which("docker"):
-        pytest.skip("docker not installed")
     image = ensure_host_image(ROOT, state_dir(), log=lambda *_: None)
     cli = runtime.client()
     for c in cli.containers.list(all=True, filters={"name": f"{NETWORK}-"}):
@@ -185,12 +181,12 @@ def test_no_key_material_in_state_output_or_logs(hosts):
     assert hosts["secrets"]["token"] not in text
     ca_key = pki.split_ca_bundle(hosts["secrets"]["ca"])[0].splitlines()[1]
     for name, c in hosts["c"].items():
-        found = sh(
+        found = dexec(
             c, f"grep -rslF -e '{ca_key}' -e 'PRIVATE KEY' /var/log /var/cache/salt", check=False
         )
         assert found.strip() == "", f"{name}: key material in {found}"
         # The only place the CA key lives on a host is the pillar file this test wrote.
-        assert sh(c, f"grep -rslF -e '{ca_key}' /etc /var/lib", check=False).strip() == ""
+        assert dexec(c, f"grep -rslF -e '{ca_key}' /etc /var/lib", check=False).strip() == ""
 
 
 def test_binaries_absent_units_enabled_not_started(hosts):
@@ -206,15 +202,15 @@ def test_binaries_absent_units_enabled_not_started(hosts):
         "kubelet",
         "kube-proxy",
     ):
-        assert sh(ctl, f"systemctl is-enabled {unit}").strip() == "enabled"
-        assert sh(ctl, f"systemctl is-active {unit}", check=False).strip() == "inactive"
+        assert dexec(ctl, f"systemctl is-enabled {unit}").strip() == "enabled"
+        assert dexec(ctl, f"systemctl is-active {unit}", check=False).strip() == "inactive"
     cmp = hosts["c"]["cmp01"]
-    assert sh(cmp, "systemctl is-enabled kubelet kube-proxy").split() == ["enabled"] * 2
-    assert "kube-apiserver" not in sh(cmp, "ls /etc/systemd/system")
+    assert dexec(cmp, "systemctl is-enabled kubelet kube-proxy").split() == ["enabled"] * 2
+    assert "kube-apiserver" not in dexec(cmp, "ls /etc/systemd/system")
 
 
 def test_unit_files_and_flags(hosts):
-    api = sh(hosts["c"]["ctl01"], "systemctl cat kube-apiserver")
+    api = dexec(hosts["c"]["ctl01"], "systemctl cat kube-apiserver")
     assert (
         "--etcd-servers=http://10.78.1.11:2379,http://10.78.1.12:2379,http://10.78.1.13:2379" in api
     )
@@ -222,23 +218,27 @@ def test_unit_files_and_flags(hosts):
     assert "--max-mutating-requests-inflight=1000" in api
     assert "--bind-address=10.78.1.11" in api
     assert "ConditionFileIsExecutable=/usr/local/bin/kube-apiserver" in api
-    sched = sh(hosts["c"]["ctl01"], "systemctl cat kube-scheduler")
+    sched = dexec(hosts["c"]["ctl01"], "systemctl cat kube-scheduler")
     assert "--leader-elect=true" in sched and "--leader-elect-lease-duration=15s" in sched
-    kubelet = sh(hosts["c"]["cmp01"], "systemctl cat kubelet")
+    kubelet = dexec(hosts["c"]["cmp01"], "systemctl cat kubelet")
     assert "--node-labels=openstack-compute-node=enabled,openvswitch=enabled" in kubelet
-    master_kubelet = sh(hosts["c"]["ctl02"], "systemctl cat kubelet")
+    master_kubelet = dexec(hosts["c"]["ctl02"], "systemctl cat kubelet")
     assert (
         "--node-labels=openstack-control-plane=enabled,openstack-gateway=enabled,openvswitch=enabled"
         in master_kubelet
     )
-    kubeconfig = yaml.safe_load(sh(hosts["c"]["cmp01"], "cat /etc/kubernetes/kubelet.kubeconfig"))
+    kubeconfig = yaml.safe_load(
+        dexec(hosts["c"]["cmp01"], "cat /etc/kubernetes/kubelet.kubeconfig")
+    )
     assert kubeconfig["clusters"][0]["cluster"]["server"] == f"https://{VIP}:443"
-    assert sh(hosts["c"]["cmp01"], "stat -c %a /etc/kubernetes/kubelet.kubeconfig").strip() == "600"
-    cni = json.loads(sh(hosts["c"]["cmp01"], "cat /etc/cni/net.d/10-calico.conflist"))
+    assert (
+        dexec(hosts["c"]["cmp01"], "stat -c %a /etc/kubernetes/kubelet.kubeconfig").strip() == "600"
+    )
+    cni = json.loads(dexec(hosts["c"]["cmp01"], "cat /etc/cni/net.d/10-calico.conflist"))
     assert cni["plugins"][0]["etcd_endpoints"] == ",".join(
         f"https://10.78.1.{i}:12379" for i in (11, 12, 13)
     )
-    lb = sh(hosts["c"]["ctl01"], "cat /etc/haproxy/kube-apiserver.cfg")
+    lb = dexec(hosts["c"]["ctl01"], "cat /etc/haproxy/kube-apiserver.cfg")
     for line in (
         "timeout client 10m",
         "timeout server 10m",
@@ -251,13 +251,13 @@ def test_unit_files_and_flags(hosts):
 
 
 def _cert(container, name: str) -> pki.CertFacts:
-    return pki.facts(sh(container, f"cat {PKIDIR}/{name}.crt"))
+    return pki.facts(dexec(container, f"cat {PKIDIR}/{name}.crt"))
 
 
 def test_certificates(hosts):
     ctl = hosts["c"]["ctl01"]
     ca_cert = pki.split_ca_bundle(hosts["secrets"]["ca"])[1]
-    assert sh(ctl, f"cat {PKIDIR}/ca.crt") == ca_cert
+    assert dexec(ctl, f"cat {PKIDIR}/ca.crt") == ca_cert
     api = _cert(ctl, "apiserver")
     for san in (
         f"IP:{VIP}",
@@ -276,20 +276,22 @@ def test_certificates(hosts):
     kubelet = _cert(hosts["c"]["cmp01"], "kubelet-client")
     assert kubelet.common_name == "system:node:cmp01"
     # Every certificate verifies against the CA with openssl, and every key is 0600.
-    out = sh(ctl, f"cd {PKIDIR} && for c in *.crt; do openssl verify -CAfile ca.crt $c; done")
-    assert out.count(": OK") == len(sh(ctl, f"ls {PKIDIR}/*.crt").split())
-    modes = sh(ctl, f"stat -c '%n %a %U' {PKIDIR}/*.key").splitlines()
+    out = dexec(ctl, f"cd {PKIDIR} && for c in *.crt; do openssl verify -CAfile ca.crt $c; done")
+    assert out.count(": OK") == len(dexec(ctl, f"ls {PKIDIR}/*.crt").split())
+    modes = dexec(ctl, f"stat -c '%n %a %U' {PKIDIR}/*.key").splitlines()
     assert len(modes) >= 9
     for line in modes:
         path, mode, owner = line.split()
         assert mode == "600", line
         assert owner == ("etcd" if path.endswith("etcd-calico.key") else "root"), line
-    assert sh(ctl, f"openssl pkey -in {PKIDIR}/sa.key -pubout") == sh(ctl, f"cat {PKIDIR}/sa.pub")
+    assert dexec(ctl, f"openssl pkey -in {PKIDIR}/sa.key -pubout") == dexec(
+        ctl, f"cat {PKIDIR}/sa.pub"
+    )
 
 
 def _pki_files(container) -> dict[str, str]:
     """Inode, size, mode and modification time of every file in the PKI directory."""
-    out = sh(container, f"stat -c '%n %i %s %a %Y' {PKIDIR}/*")
+    out = dexec(container, f"stat -c '%n %i %s %a %Y' {PKIDIR}/*")
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
@@ -299,12 +301,12 @@ def test_certificate_reissued_only_when_its_sans_change(hosts):
     files = _pki_files(ctl)
     # Another service network moves the "kubernetes" Service IP: a SAN of the apiserver's
     # certificate only.
-    sh(
+    dexec(
         ctl,
         "sed -i 's#^    cluster_name: local$#&\\n    service_network: 10.96.0.0/12#' "
         "/root/pillar/kubernetes.sls",
     )
-    assert "10.96.0.0/12" in sh(ctl, "cat /root/pillar/kubernetes.sls")
+    assert "10.96.0.0/12" in dexec(ctl, "cat /root/pillar/kubernetes.sls")
     res = changed(apply(ctl))
     after = _cert(ctl, "apiserver")
     assert after.serial != before["apiserver"].serial and "IP:10.96.0.1" in after.sans()
@@ -328,63 +330,64 @@ def _vip_holders(hosts) -> list[str]:
     return [
         name
         for name in MASTERS
-        if f"inet {VIP}/" in sh(hosts["c"][name], "ip -4 addr show dev eth0")
+        if f"inet {VIP}/" in dexec(hosts["c"][name], "ip -4 addr show dev eth0")
     ]
 
 
-def _wait(fn, timeout=20):
-    deadline = time.monotonic() + timeout
-    value = fn()
-    while not value and time.monotonic() < deadline:
-        time.sleep(0.5)
-        value = fn()
-    return value
+def _wait_vip_on(hosts, holder: str, why: str) -> None:
+    wait_for(
+        lambda: f"the VIP {VIP} on {holder} only ({why}); held by {_vip_holders(hosts)}",
+        lambda: _vip_holders(hosts) == [holder],
+        timeout=VIP_TIMEOUT,
+    )
 
 
 def test_haproxy_and_keepalived_running_vip_on_one_master_and_moves(hosts):
     for name in MASTERS:
         c = hosts["c"][name]
-        assert sh(c, "systemctl is-active kube-apiserver-lb keepalived").split() == ["active"] * 2
-        assert ":443 " in sh(c, "ss -ltnH 'sport = :443'") + " "
-    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
-    sh(hosts["c"]["ctl01"], "systemctl stop keepalived")
+        assert (
+            dexec(c, "systemctl is-active kube-apiserver-lb keepalived").split() == ["active"] * 2
+        )
+        assert ":443 " in dexec(c, "ss -ltnH 'sport = :443'") + " "
+    _wait_vip_on(hosts, "ctl01", "the first master has the higher priority")
+    dexec(hosts["c"]["ctl01"], "systemctl stop keepalived")
     try:
-        assert _wait(lambda: _vip_holders(hosts) == ["ctl02"]), _vip_holders(hosts)
+        _wait_vip_on(hosts, "ctl02", "ctl01's keepalived stopped")
     finally:
-        sh(hosts["c"]["ctl01"], "systemctl start keepalived")
+        dexec(hosts["c"]["ctl01"], "systemctl start keepalived")
     # The first master has the higher priority and takes the VIP back.
-    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
+    _wait_vip_on(hosts, "ctl01", "ctl01's keepalived back")
     # keepalived tracks the HAProxy unit: a master whose HAProxy is down gives the VIP away.
-    sh(hosts["c"]["ctl01"], "systemctl stop kube-apiserver-lb")
+    dexec(hosts["c"]["ctl01"], "systemctl stop kube-apiserver-lb")
     try:
-        assert _wait(lambda: _vip_holders(hosts) == ["ctl02"]), _vip_holders(hosts)
+        _wait_vip_on(hosts, "ctl02", "ctl01's HAProxy stopped")
     finally:
-        sh(hosts["c"]["ctl01"], "systemctl start kube-apiserver-lb")
-    assert _wait(lambda: _vip_holders(hosts) == ["ctl01"]), _vip_holders(hosts)
+        dexec(hosts["c"]["ctl01"], "systemctl start kube-apiserver-lb")
+    _wait_vip_on(hosts, "ctl01", "ctl01's HAProxy back")
     # The VIP answers on the HAProxy port (no apiserver behind it here: TCP accept only).
-    sh(hosts["c"]["cmp01"], f"timeout 5 bash -c 'exec 3<>/dev/tcp/{VIP}/443'")
+    dexec(hosts["c"]["cmp01"], f"timeout 5 bash -c 'exec 3<>/dev/tcp/{VIP}/443'")
 
 
 def test_calico_etcd_healthy_on_its_own_port_with_tls(hosts):
     ctl = hosts["c"]["ctl01"]
-    assert sh(ctl, "systemctl is-active etcd-calico").strip() == "active"
+    assert dexec(ctl, "systemctl is-active etcd-calico").strip() == "active"
     tls = (
         f"--cacert {PKIDIR}/ca.crt --cert {PKIDIR}/calico-etcd-client.crt "
         f"--key {PKIDIR}/calico-etcd-client.key"
     )
     eps = "https://10.78.1.11:12379,https://10.78.1.12:12379"
-    out = sh(
+    out = dexec(
         ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} endpoint health 2>&1"
     )
     assert out.count("is healthy") == 2, out
-    members = sh(
+    members = dexec(
         ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} member list"
     )
     # ctl03 is in the initial cluster but never ran here (no client URL): 2 of 3 make the
     # quorum.
     assert "ctl01" in members and "ctl02" in members and members.count(":12379") == 2
-    sh(ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} put /probe ok")
-    got = sh(
+    dexec(ctl, f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} --endpoints={eps} put /probe ok")
+    got = dexec(
         hosts["c"]["ctl02"],
         f"ETCDCTL_API=3 etcdctl --dial-timeout=3s {tls} "
         "--endpoints=https://127.0.0.1:12379 get /probe --print-value-only",
@@ -403,4 +406,4 @@ def test_calico_etcd_healthy_on_its_own_port_with_tls(hosts):
     )
     assert code != 0
     # Not Kubernetes' etcd port.
-    assert sh(ctl, "ss -ltnH 'sport = :2379'", check=False).strip() == ""
+    assert dexec(ctl, "ss -ltnH 'sport = :2379'", check=False).strip() == ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import subprocess
 import threading
 import time
 import urllib.error
@@ -22,26 +21,15 @@ import pytest
 
 from stacksalt.etcdstore import EtcdStore
 
-pytestmark = pytest.mark.integration
+from .helpers import ADDR, CTL, dexec, wait_for
 
-CTL = ("ctl01", "ctl02", "ctl03")
-ADDR = {"ctl01": "10.77.1.11", "ctl02": "10.77.1.12", "ctl03": "10.77.1.13"}
+pytestmark = [pytest.mark.integration, pytest.mark.requires("docker")]
+
 WRITER_HOST, WRITER_PORT = ADDR["ctl01"], 13306
 SYNC_TIMEOUT = 300
-
-
-def dexec(node: str, cmd: str, stdin: str | None = None, check: bool = True) -> str:
-    res = subprocess.run(
-        ["docker", "exec", "-i", f"stacksalt-local-{node}", "bash", "-c", cmd],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if check and res.returncode != 0:
-        raise AssertionError(f"{node}: {cmd!r} exited {res.returncode}: {res.stderr[-1500:]}")
-    return res.stdout
+# A Salt job on the controllers, a rolling restart of the three members included (35-57 s
+# measured, minutes on a loaded machine).
+JOB_TIMEOUT = 600
 
 
 def sql(node: str, query: str, check: bool = True) -> str:
@@ -63,19 +51,6 @@ def status(node: str) -> dict:
     return json.loads(text) if text else {}
 
 
-def wait_for(what, predicate, timeout: float = SYNC_TIMEOUT, interval: float = 0.5):
-    """Poll ``predicate`` until it is true; ``what`` is a text or a callable giving it (read
-    when the wait times out, so it can say what went wrong meanwhile)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    text = what() if callable(what) else what
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {text}")
-
-
 def all_synced(size: int = 3) -> bool:
     for node in CTL:
         w = wsrep(node)
@@ -88,10 +63,8 @@ def all_synced(size: int = 3) -> bool:
     return True
 
 
-def wait_synced(size: int = 3) -> float:
-    started = time.monotonic()
-    wait_for(f"{size} Synced members", lambda: all_synced(size))
-    return time.monotonic() - started
+def wait_synced(size: int = 3) -> None:
+    wait_for(f"{size} Synced members", lambda: all_synced(size), timeout=SYNC_TIMEOUT)
 
 
 def kill9(node: str) -> None:
@@ -309,16 +282,14 @@ def test_kill9_one_member_during_writes(db, victim):
 
 
 def test_kill9_all_members_recovers_without_operator(db):
+    """How long it takes is measured by 'make bench-galera', not here."""
     with writing(db) as w:
-        started = time.monotonic()
         for node in CTL:
             kill9(node)
         wait_synced()
-        took = time.monotonic() - started
         w.wait_more(30)
     assert_nothing_lost(w)
     assert store().get("state") == "STEADY"
-    print(f"full-outage recovery: {took:.1f} s")
 
 
 def test_member_alone_with_newer_rows_is_chosen_after_full_outage(db):
@@ -372,7 +343,7 @@ def test_force_bootstrap_picks_the_named_member(db, cluster):
     seen = store().get("status")
     assert status(forced)["action"] in ("RECOVERY_BOOTSTRAP", "KEEP_RUNNING"), seen
     # the highstate puts the model's configuration back (and the cluster survives it)
-    rows = runtime.highstate(runtime.client(), cluster)
+    rows = runtime.highstate(runtime.client(), cluster, timeout=JOB_TIMEOUT)
     assert all(r.ok for r in rows), [(r.node, r.failures) for r in rows]
     for node in CTL:
         assert "force_bootstrap: null" in dexec(node, "cat /etc/stacksalt/galera.yaml")
@@ -415,7 +386,7 @@ def apply_galera(cluster, pillar: dict | None) -> list:
     master = runtime.client().containers.get(cluster.container(cluster.master))
     ids = [n.id for n in cluster.nodes if n.hostname in CTL]
     args = ["state.apply", "galera"] + ([f"pillar={json.dumps(pillar)}"] if pillar else [])
-    ret = runtime.run_job(master, "ctl*", args, ids)
+    ret = runtime.run_job(master, "ctl*", args, ids, timeout=JOB_TIMEOUT)
     rows = [summarize(i, ret.get(i, "no return")) for i in ids]
     assert all(r.ok for r in rows), [(r.node, r.error, r.failures) for r in rows]
     return rows

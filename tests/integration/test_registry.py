@@ -4,7 +4,6 @@ deployment) and htpasswd; push and pull with credentials work, without them they
 from __future__ import annotations
 
 import io
-import os
 import stat
 import subprocess
 import tarfile
@@ -18,10 +17,9 @@ from stacksalt.images.cli import main
 from stacksalt.paths import state_dir
 from tests.conftest import copy_project
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(not build.docker_available(), reason="docker is not reachable"),
-]
+from .helpers import sh
+
+pytestmark = [pytest.mark.integration, pytest.mark.requires("docker")]
 
 PORT = 5998
 TINY = "stacksalt-test/tiny:1"
@@ -30,12 +28,9 @@ STATE = state_dir()  # the shared wheel caches; the registry itself lives in a t
 
 
 def docker(*args, config: Path | None = None, input_text: str | None = None):
-    env = {**os.environ}
-    if config is not None:
-        env["DOCKER_CONFIG"] = str(config)
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, env=env, input=input_text, check=False
-    )
+    """The docker CLI, with its client configuration (credentials) from ``config``."""
+    env = {"DOCKER_CONFIG": str(config)} if config is not None else None
+    return sh("docker", *args, check=False, input_text=input_text, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +50,11 @@ def deployment(tmp_path_factory):
         info.size = len(body)
         tar.addfile(info, io.BytesIO(body))
     res = subprocess.run(
-        ["docker", "import", "-", TINY], input=data.getvalue(), capture_output=True, check=False
+        ["docker", "import", "-", TINY],
+        input=data.getvalue(),
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert res.returncode == 0, res.stderr
     password = secrets.load(secrets.secrets_file(root, "local"))[registry.PASSWORD_PARAM]
@@ -176,7 +175,7 @@ def test_images_build_push_uses_the_deployment_password(deployment):
     import urllib.request
 
     root = deployment["root"]
-    for tree in ("docker-salt", "stacksalt", "_modules", "_states"):
+    for tree in ("stacksalt", "_modules", "_states"):  # copy_project copied docker-salt/
         shutil.copytree(ROOT / tree, root / tree, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("setup.py", "README.md", "constraints.txt"):
         shutil.copy2(ROOT / name, root / name)
