@@ -21,7 +21,6 @@ import stat
 import subprocess
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pymysql
 import pytest
