@@ -67,4 +67,12 @@ def problems(objects: Sequence[Mapping[str, Any]], formulas_dir: Path) -> list[s
         if not found:
             found = [p for p in semantic_checks(who, expanded) if p.level == "error"]
         out += [f"{p.where}: {p.message}" for p in found]
+        if not found and "openstack" in expanded:  # the Jobs' day-1 objects, users, services
+            from stacksalt.openstack import validate
+
+            defaults = validate.formula_defaults(formulas_dir)
+            out += [
+                f"{who}: pillar {line}"
+                for line in validate.find_problems(expanded["openstack"], defaults=defaults)
+            ]
     return out
