@@ -47,6 +47,14 @@ TOOLS = {
         lambda: _executable(RABBITMQ_SERVER) and _executable(RABBITMQCTL),
         f"rabbitmq-server (Debian rabbitmq-server: {RABBITMQ_SERVER}, rabbitmqctl)",
     ),
+    "docker-compose": (
+        lambda: shutil.which("docker-compose") is not None,
+        "docker-compose (Debian docker-compose)",
+    ),
+    "openstack": (
+        lambda: shutil.which("openstack") is not None,
+        "the OpenStack client (Debian python3-openstackclient)",
+    ),
     "pika": (
         lambda: importlib.util.find_spec("pika") is not None,
         "pika (Python package of the [test] extra)",
