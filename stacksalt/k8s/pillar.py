@@ -46,6 +46,8 @@ class Context:
     # "<instance>-<port name>" -> {host, port, check_path}: every port of the environment
     # published through Ingress (``ingress:`` in the description): the API load balancer's
     published_ports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # instances the hosts run: {address, peers} (what address() and peers() give for them)
+    external: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 _EMPTY = Context("", "", "", 0, {}, frozenset(), {})
@@ -68,15 +70,22 @@ def functions(ctx: Context) -> dict[str, Any]:
         """CCP's address(): the Service of ``instance`` in cluster DNS, with the port and the
         scheme when asked."""
         out = fqdn(instance, ctx.namespace, ctx.cluster_domain)
+        given = (ctx.external.get(instance) or {}).get("address")
+        if given:  # run by the hosts: their address
+            out = given
         if port is not None:
             out = f"{out}:{port}"
         return f"{scheme}://{out}" if scheme else out
 
     def pods(instance: str | None = None) -> list[tuple[str, str]]:
         target = instance or ctx.instance
+        hosts = (ctx.external.get(target) or {}).get("peers")
+        if hosts:  # run by the hosts: their members' addresses
+            return [(h, h) for h in hosts]
         if target not in ctx.statefulsets:
             raise PillarError(
-                f"peers of '{target}': only a StatefulSet deployed here has stable pod names"
+                f"peers of '{target}': only a StatefulSet deployed here, or an external "
+                "instance with 'peers', has stable member names"
             )
         names, service = ctx.statefulsets[target]
         return [(n, f"{n}.{fqdn(service, ctx.namespace, ctx.cluster_domain)}") for n in names]

@@ -111,6 +111,7 @@ class RenderOptions:
     # instances provided outside this environment (on the hosts): dependencies on them are
     # satisfied, the model's configs give their addresses
     external: Sequence[str] = ()
+    external_hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     secret_values: frozenset[str] = frozenset()  # deployment secrets (kept out of ConfigMaps)
 
 
@@ -312,6 +313,7 @@ class _Context:
             instances=frozenset(topo.instances),
             configs=config,
             published_ports=self.published_ports(configs),
+            external=self.options.external_hosts,
         )
         public: dict[str, str] = {}
         secret: dict[str, str] = {}

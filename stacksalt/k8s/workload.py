@@ -52,6 +52,8 @@ class Parsed:
     sources: dict[str, str] = field(default_factory=dict)  # definition -> its file
     external: tuple[str, ...] = ()
     entrypoint_images: frozenset[str] = frozenset()  # images that run stacksalt-entrypoint
+    # external instance -> {address, peers}: where the hosts run it (templates' address())
+    external_hosts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -93,10 +95,9 @@ def parse(control: Mapping[str, Any], catalog, nodes: Sequence[str] | None = Non
             problems.append(f"ccp:control:{key}: no longer in the model: {why}")
     definitions = dict(catalog.definitions)
     sources = {name: catalog.source(name) for name in definitions}
-    external = control.get("external") or []
-    if not isinstance(external, list) or not all(isinstance(e, str) for e in external):
-        problems.append("ccp:control:external: a list of instance names (provided by the hosts)")
-        external = []
+    external_hosts, found = external_of(control)
+    problems += found
+    external = list(external_hosts)
     topology = None
     try:
         match_mode = _mapping(control, "kubernetes").get("match_mode", "prefix")
@@ -130,7 +131,35 @@ def parse(control: Mapping[str, Any], catalog, nodes: Sequence[str] | None = Non
         w for w in topology.warnings if not any(w.startswith(f"services.{e}:") for e in external)
     ]
     entry = frozenset(i.name for i in catalog.images.images if i.entrypoint)
-    return Parsed(definitions, topology, sources, tuple(external), entry)
+    return Parsed(definitions, topology, sources, tuple(external), entry, external_hosts)
+
+
+def external_of(control: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """``ccp:control:external``: the instances the hosts run, as a list of names or as a
+    mapping ``name: {address, peers}`` (its address and its members' addresses: what a
+    template's ``address()`` and ``peers()`` give for it)."""
+    raw = control.get("external") or []
+    where = "ccp:control:external"
+    if isinstance(raw, list) and all(isinstance(e, str) for e in raw):
+        return {name: {} for name in raw}, []
+    if not isinstance(raw, Mapping):
+        return {}, [f"{where}: a list of instance names or a mapping name: {{address, peers}}"]
+    out, problems = {}, []
+    for name, given in raw.items():
+        body = given or {}
+        if not isinstance(body, Mapping) or set(body) - {"address", "peers"}:
+            problems.append(f"{where}.{name}: a mapping with 'address' and/or 'peers'")
+            continue
+        peers = body.get("peers") or []
+        if not isinstance(peers, list) or not all(isinstance(x, str) and x for x in peers):
+            problems.append(f"{where}.{name}.peers: a list of addresses")
+            peers = []
+        address = body.get("address")
+        if address is not None and (not isinstance(address, str) or not address):
+            problems.append(f"{where}.{name}.address: an address")
+            address = None
+        out[str(name)] = {"address": address or (peers[0] if peers else None), "peers": peers}
+    return out, problems
 
 
 def _dependency_problems(topology, definitions, sources, external) -> list[str]:
@@ -237,9 +266,11 @@ def image_names(parsed: Parsed) -> set[str]:
 
 def options_of(control: Mapping[str, Any], external: Sequence[str] = ()) -> RenderOptions:
     opts = _mapping(control, "options")
+    hosts, _problems = external_of(control)
     return RenderOptions(
         waiter_image=WAITER_IMAGE,
         external=tuple(external),
+        external_hosts={k: v for k, v in hosts.items() if k in external},
         secret_values=frozenset(secrets.leaf_strings(_mapping(control, "secret_configs"))),
         **{k: opts[k] for k in OPTION_KEYS if k in opts},
     )
