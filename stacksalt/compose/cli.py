@@ -140,12 +140,16 @@ def cmd_render(args) -> int:
 
 
 def cmd_up(args) -> int:
+    from stacksalt import secrets
     from stacksalt.cli import main as stacksalt_main
     from stacksalt.compose import runner
+    from stacksalt.formulas import link_service_classes
     from stacksalt.model.check import check
 
     started = time.monotonic()
     try:
+        link_service_classes(args.root)
+        secrets.init(args.root, args.cluster)
         problems, _ = check(args.root, args.cluster)
         errors = [p for p in problems if p.level == "error"]
         for problem in errors:
