@@ -214,6 +214,9 @@ def _image_problems(image: Mapping, where: str) -> list[str]:
     file = image.get("file")
     if not isinstance(file, str) or not file.startswith("/"):
         out.append(f"{where}:file: give the absolute path of the image file in the Job")
+    size = image.get("size_mb")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        out.append(f"{where}:size_mb: must be a positive integer (MiB), got {size!r}")
     for key, allowed, default in (
         ("disk_format", DISK_FORMATS, "qcow2"),
         ("container_format", CONTAINER_FORMATS, "bare"),

@@ -34,6 +34,18 @@ openstack-resources-flavor-{{ fname }}-present:
 {%- endfor %}
 
 {%- for iname, image in resources.images | dictsort %}
+{%-   if image.get('size_mb') %}
+
+{#- No image can be downloaded here: a test image of zeros (a raw disk), made once. #}
+openstack-resources-image-{{ iname }}-file-present:
+  cmd.run:
+    - name: >-
+        mkdir -p {{ image.file.rsplit('/', 1)[0] }}
+        && truncate -s {{ image.size_mb }}M {{ image.file }}
+    - creates: {{ image.file }}
+    - require_in:
+      - openstack_resources: openstack-resources-image-{{ iname }}-present
+{%-   endif %}
 
 openstack-resources-image-{{ iname }}-present:
   openstack_resources.image_present:
