@@ -79,6 +79,8 @@ def missing(what: str) -> None:
 
 def require_tool(name: str) -> None:
     """Skip (locally) or fail (under CI) the running test unless tool ``name`` is there."""
+    if name not in TOOLS:
+        raise ValueError(f"unknown tool {name!r}: describe it in TOOLS (tests/tools.py)")
     present, what = TOOLS[name]
     if not present():
         missing(what)
