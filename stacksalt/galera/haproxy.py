@@ -36,9 +36,10 @@ def render(
 ) -> str:
     """``members``: ``[{name, address}]`` in model order; ``leader``: a member name or None
     (then the first member is the writer). A member is out after ``check_fall`` failed
-    checks, one every ``check_inter_ms``; a check times out after 2 s (or the interval). Members named by DNS
-    (a StatefulSet's pods) are resolved at run time through the resolvers of resolv.conf: a
-    peer whose name does not resolve yet is kept down instead of stopping HAProxy."""
+    checks, one every ``check_inter_ms``; a check times out after 2 s (or the interval).
+    Members named by DNS (a StatefulSet's pods) are resolved at run time through the
+    resolvers of resolv.conf: a peer whose name does not resolve yet is kept down instead of
+    stopping HAProxy."""
     names = [m["name"] for m in members]
     writer = leader if leader in names else names[0]
     lines = [
