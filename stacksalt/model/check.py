@@ -156,13 +156,27 @@ def _path(parts) -> str:
     return ":".join(str(p) for p in parts)
 
 
+_SCHEMAS: dict[tuple, dict] = {}
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+def _schemas(formulas_dir: Path) -> dict[str, dict]:
+    """Every formula's schema.yaml, read once per set of files (name, size, mtime)."""
+    found = [f for f in discover(formulas_dir) if f.schema.exists()]
+    key = tuple((f.name, f.schema.stat().st_size, f.schema.stat().st_mtime_ns) for f in found)
+    if key not in _SCHEMAS:
+        _SCHEMAS.clear()
+        _SCHEMAS[key] = {
+            f.name: yaml.load(f.schema.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506
+            for f in found
+        }
+    return _SCHEMAS[key]
+
+
 def schema_problems(node: str, pillar: dict, formulas_dir: Path) -> list[Problem]:
     """Validate each top-level pillar key against the schema of the formula of that name."""
     problems = []
-    schemas = {}
-    for formula in discover(formulas_dir):
-        if formula.schema.exists():
-            schemas[formula.name] = yaml.safe_load(formula.schema.read_text(encoding="utf-8"))
+    schemas = _schemas(formulas_dir)
     for key, value in sorted(pillar.items()):
         if key.startswith("_"):
             continue
