@@ -117,7 +117,9 @@ class Plan:
             holder_image=self.refs["salt-base"],
             files_dir=str(runner.files_dir(args.state, args.cluster)),
         )
-        self.projection = project.project(self.objects, nodes, self.settings)
+        self.projection = project.project(
+            self.objects, nodes, self.settings, runner.previous_addresses(args.state, args.cluster)
+        )
 
 
 def cmd_render(args) -> int:
@@ -188,6 +190,7 @@ def cmd_up(args) -> int:
             f"({len(plan.projection.compose['services'])} containers) on "
             f"{plan.settings.network}; at most {args.timeout} s"
         )
+        runner.remove_orphans(plan.settings.project, plan.projection, _log)
         walk = runner.Walk(plan.projection, plan.settings.project, path, _log)
         took = walk.run(args.timeout)
     except _errors() as exc:

@@ -182,10 +182,19 @@ def place(objects: Sequence[Mapping[str, Any]], nodes: Sequence[LocalNode]) -> l
     return pods
 
 
-def _addresses(settings: Settings, nodes: Sequence[LocalNode], pods: list[Pod]) -> None:
-    """Fixed addresses: pods from the upper half of the cluster's subnet, in order."""
+def _addresses(
+    settings: Settings,
+    nodes: Sequence[LocalNode],
+    pods: list[Pod],
+    previous: Mapping[str, str] | None = None,
+) -> None:
+    """Fixed addresses from the upper half of the cluster's subnet. A pod keeps the address
+    an earlier run gave it (``previous``: pod -> address); a new pod gets one no earlier pod
+    had, so a run over a running project never hands out an address a container still
+    holds."""
     net = ipaddress.ip_network(settings.subnet)
-    taken = {n.address for n in nodes}
+    previous = dict(previous or {})
+    taken = {n.address for n in nodes} | set(previous.values())
     pool = (
         str(ip)
         for ip in net.hosts()
@@ -196,12 +205,16 @@ def _addresses(settings: Settings, nodes: Sequence[LocalNode], pods: list[Pod]) 
         if pod.host_network:
             pod.address = by_node[pod.node].address
             continue
+        kept = previous.get(pod.name)
+        if kept and kept != by_node.get(pod.node, LocalNode("", "", {})).address:
+            pod.address = kept
+            continue
         try:
             pod.address = next(pool)
         except StopIteration as exc:
             raise ProjectionError(
                 f"{settings.subnet}: no address left for pod {pod.name} (the upper half of "
-                "the cluster network holds the pods)"
+                "the cluster network holds the pods; 'stacksalt compose down' frees them)"
             ) from exc
 
 
@@ -340,12 +353,14 @@ def project(
     objects: Sequence[Mapping[str, Any]],
     nodes: Sequence[LocalNode],
     settings: Settings,
+    previous: Mapping[str, str] | None = None,
 ) -> Projection:
-    """The compose file, the files to write and the pods, from the rendered objects."""
+    """The compose file, the files to write and the pods, from the rendered objects;
+    ``previous``: the pods' addresses of the run this one replaces (kept)."""
     by_key = {_key(o): o for o in objects}
     services = [o for o in objects if o["kind"] == "Service"]
     pods = place(objects, nodes)
-    _addresses(settings, nodes, pods)
+    _addresses(settings, nodes, pods, previous)
     out = Projection(compose={}, pods=pods)
     compose_services: dict[str, dict] = {}
     volumes: dict[str, dict] = {}

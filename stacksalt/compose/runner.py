@@ -295,3 +295,38 @@ def remove_by_label(project: str, log: Callable[[str], None] = print) -> None:
         if res.returncode != 0:
             raise ComposeRunError(f"removing {kind}s of {project}: {res.stderr.strip()}")
         log(f"removed {len(ids)} {kind}(s) of {project}")
+
+
+def previous_addresses(state: Path, cluster: str) -> dict[str, str]:
+    """The pods' addresses of the last run (pods.json), kept by the next projection."""
+    path = workdir(state, cluster) / "pods.json"
+    if not path.exists():
+        return {}
+    try:
+        return {p["name"]: p["address"] for p in json.loads(path.read_text())}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def remove_orphans(project: str, projection: Projection, log: Callable[[str], None] = print):
+    """Remove the project's containers that the new projection no longer has (a pod that
+    left the model, an old holder): their addresses are free again."""
+    wanted = {body["container_name"] for body in projection.compose["services"].values()}
+    res = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    gone = sorted(set(res.stdout.split()) - wanted)
+    if gone:
+        subprocess.run(["docker", "rm", "-f", *gone], capture_output=True, text=True, check=False)
+        log(f"removed {len(gone)} container(s) the model no longer has: {', '.join(gone)}")

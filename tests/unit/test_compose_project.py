@@ -574,3 +574,25 @@ def test_golden_compose_of_the_production_stateful_services(tmp_path):
     assert not diff, f"the compose file differs from the golden file:\n{diff}"
     for value in (control["secret_configs"]["rabbitmq"]["server"]["instances"]["main"]["cookie"],):
         assert value not in text
+
+
+def test_a_pod_keeps_its_address_and_a_new_one_gets_one_nobody_had():
+    """A run over a running project: the addresses of the last run (pods.json) stay with
+    their pods, new pods never get an address an older container may still hold."""
+    from stacksalt.compose.project import LocalNode, Pod, Settings, _addresses
+
+    settings = Settings("t", "ns", "cluster.local", "10.9.0.0/24", "net", False, "img", "/x")
+    nodes = [LocalNode("n1", "10.9.0.11", {})]
+
+    def pod(name):
+        return Pod(name, "Deployment", name, name, "n1", "", False, 0, {}, {}, ())
+
+    old = [pod("a"), pod("b")]
+    _addresses(settings, nodes, old)
+    previous = {p.name: p.address for p in old}
+    new = [pod("c"), pod("b"), pod("d")]
+    _addresses(settings, nodes, new, previous)
+    got = {p.name: p.address for p in new}
+    assert got["b"] == previous["b"]
+    assert got["c"] not in previous.values() and got["d"] not in previous.values()
+    assert len(set(got.values())) == 3
