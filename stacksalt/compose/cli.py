@@ -118,7 +118,7 @@ class Plan:
             files_dir=str(runner.files_dir(args.state, args.cluster)),
         )
         self.projection = project.project(
-            self.objects, nodes, self.settings, runner.previous_addresses(args.state, args.cluster)
+            self.objects, nodes, self.settings, runner.previous_addresses(self.settings.project)
         )
 
 

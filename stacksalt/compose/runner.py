@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from stacksalt.compose.project import Pod, Projection
+from stacksalt.compose.project import POD_LABEL, Pod, Projection
 
 JOB_RETRIES = 6  # docker's on-failure:6, as the Jobs' backoffLimit
 CRASH_LOOP = 5  # restarts of a daemon container before the run gives up on it
@@ -297,15 +297,39 @@ def remove_by_label(project: str, log: Callable[[str], None] = print) -> None:
         log(f"removed {len(ids)} {kind}(s) of {project}")
 
 
-def previous_addresses(state: Path, cluster: str) -> dict[str, str]:
-    """The pods' addresses of the last run (pods.json), kept by the next projection."""
-    path = workdir(state, cluster) / "pods.json"
-    if not path.exists():
+def previous_addresses(project: str) -> dict[str, str]:
+    """The addresses the project's pod holders have now (pod -> address), from Docker: the
+    next projection keeps them, so no container holds an address another pod gets."""
+    res = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-aq",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+            "--filter",
+            f"label={POD_LABEL}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    ids = res.stdout.split()
+    if not ids:
         return {}
-    try:
-        return {p["name"]: p["address"] for p in json.loads(path.read_text())}
-    except (ValueError, KeyError, TypeError):
-        return {}
+    fmt = (
+        '{{index .Config.Labels "' + POD_LABEL + '"}} '
+        "{{range .NetworkSettings.Networks}}{{.IPAMConfig.IPv4Address}} {{end}}"
+    )
+    res = subprocess.run(
+        ["docker", "inspect", "--format", fmt, *ids], capture_output=True, text=True, check=False
+    )
+    out = {}
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            out[parts[0]] = parts[1]
+    return out
 
 
 def remove_orphans(project: str, projection: Projection, log: Callable[[str], None] = print):
