@@ -347,10 +347,13 @@ FACTS = [
     pytest.param(
         "neutron",
         "agent",
-        "neutron.conf",
+        "linuxbridge_agent.ini",
         "DEFAULT",
-        {"host": "fake-1"},
-        id="neutron-agent-host",
+        {
+            "host": "fake-1",
+            "transport_url": "rabbit://neutron:neutron-mq-test-password@10.0.0.11:5672/%2Fopenstack",
+        },
+        id="neutron-agent-host-and-queue-in-its-one-file",
     ),
     pytest.param(
         "horizon",
@@ -462,3 +465,11 @@ REFUSED = [
 def test_schema_refuses(formula, pillar, message):
     found = errors(formula, pillar)
     assert any(message in e for e in found), found
+
+
+@pytest.mark.parametrize("formula", ["nova", "neutron"])
+def test_roles_of_one_formula_manage_different_files(formula):
+    """One image (or host) may apply both roles: no file is rendered by both."""
+    meta = load(FORMULAS / formula / formula / "meta" / "config.yml")
+    paths = [{e["path"] for e in entries} for entries in meta.values()]
+    assert len(paths) == 2 and not paths[0] & paths[1]

@@ -4,22 +4,8 @@
 include:
   - {{ tplroot }}.agent.install
 
-{#- neutron.conf holds the RabbitMQ password: root and group neutron only, and no diff in
-    the state's return. #}
-neutron-agent-config-file-managed:
-  file.managed:
-    - name: {{ agent.config_file }}
-    - source: salt://{{ tplroot }}/files/neutron-agent.conf.jinja
-    - template: jinja
-    - user: root
-    - group: {{ agent.group }}
-    - mode: "0640"
-    - show_changes: false
-    - context:
-        cfg: {{ agent | json }}
-    - require:
-      - sls: {{ tplroot }}.agent.install
-
+{#- linuxbridge_agent.ini holds the RabbitMQ password: root and group neutron only, and no
+    diff in the state's return. #}
 neutron-agent-linuxbridge-config-file-managed:
   file.managed:
     - name: {{ agent.agent_config_file }}
@@ -27,8 +13,9 @@ neutron-agent-linuxbridge-config-file-managed:
     - template: jinja
     - user: root
     - group: {{ agent.group }}
-    - mode: "0644"
+    - mode: "0640"
     - makedirs: true
+    - show_changes: false
     - context:
         cfg: {{ agent | json }}
     - require:

@@ -15,6 +15,5 @@ neutron-agent-service-running:
     - require:
       - sls: {{ tplroot }}.agent.interfaces
     - watch:
-      - file: neutron-agent-config-file-managed
       - file: neutron-agent-linuxbridge-config-file-managed
 {%- endif %}
