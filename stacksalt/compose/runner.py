@@ -298,8 +298,9 @@ def remove_by_label(project: str, log: Callable[[str], None] = print) -> None:
 
 
 def previous_addresses(project: str) -> dict[str, str]:
-    """The addresses the project's pod holders have now (pod -> address), from Docker: the
-    next projection keeps them, so no container holds an address another pod gets."""
+    """The addresses the project's running pod holders have now (pod -> address), from
+    Docker: the next projection keeps them, so no container holds an address another pod
+    gets."""
     res = subprocess.run(
         [
             "docker",
@@ -318,7 +319,7 @@ def previous_addresses(project: str) -> dict[str, str]:
     if not ids:
         return {}
     fmt = (
-        '{{index .Config.Labels "' + POD_LABEL + '"}} '
+        '{{.State.Running}} {{index .Config.Labels "' + POD_LABEL + '"}} '
         "{{range .NetworkSettings.Networks}}{{.IPAMConfig.IPv4Address}} {{end}}"
     )
     res = subprocess.run(
@@ -327,8 +328,9 @@ def previous_addresses(project: str) -> dict[str, str]:
     out = {}
     for line in res.stdout.splitlines():
         parts = line.split()
-        if len(parts) >= 2:
-            out[parts[0]] = parts[1]
+        # a running holder's address only: one that never started holds nothing
+        if len(parts) >= 3 and parts[0] == "true":
+            out[parts[1]] = parts[2]
     return out
 
 
