@@ -437,6 +437,12 @@ def down(state: Path, cluster: str, log=print) -> int:
         container.remove(force=True)
         removed += 1
     for network in cli.networks.list(filters={"label": f"{LABEL}={cluster}"}):
+        # the local run's pods ('stacksalt compose up') join the hosts' network: they go too
+        network.reload()
+        for attached in network.containers:
+            log(f"removing {attached.name}: attached to the cluster's network {network.name}")
+            attached.remove(force=True)
+            removed += 1
         network.remove()
     shutil.rmtree(state / "clusters" / cluster, ignore_errors=False) if (
         state / "clusters" / cluster
