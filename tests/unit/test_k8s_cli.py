@@ -157,10 +157,11 @@ def test_render_to_stdout_is_pure_yaml(root, capsys):
 
 def test_domains_list(root, capsys):
     assert main(["--root", str(root), "domains", "list", "--cluster", "local", "-q"]) == 0
-    # keystone's public port (its description: ingress 'identity'); the model's domain
-    assert capsys.readouterr().out.split() == ["identity.local.stacksalt"]
+    # every published port's subdomain (its description: ingress ...); the model's domain
+    names = ["compute", "dashboard", "identity", "image", "network", "placement"]
+    assert capsys.readouterr().out.split() == [f"{n}.local.stacksalt" for n in names]
     assert main(["--root", str(root), "domains", "list", "--cluster", "production", "-q"]) == 0
-    assert capsys.readouterr().out.split() == ["identity.cloud.example.net"]
+    assert capsys.readouterr().out.split() == [f"{n}.cloud.example.net" for n in names]
 
 
 @pytest.mark.parametrize("cmd", [["manifests", "apply"], ["cleanup"]])

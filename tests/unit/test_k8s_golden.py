@@ -157,12 +157,19 @@ def test_production_shape():
         for (kind, name), o in objects.items()
         if kind == "Job"
     }
-    assert jobs == {
+    expected = {
         "keystone-db-create": ["--apply", "openstack.database"],
         "keystone-mq-user": ["--apply", "openstack.messaging"],
         "keystone-db-sync": ["--apply", "keystone.server.db_sync"],
         "keystone-bootstrap": ["--apply", "keystone.server.bootstrap"],
+        "nova-api-db-sync": ["--apply", "nova.controller.db_sync"],
+        "nova-compute-discover-hosts": ["--apply", "nova.controller.discover_hosts"],
+        "openstack-resources": ["--apply", "openstack.resources"],
     }
+    assert {k: jobs[k] for k in expected} == expected
+    for service in ("glance", "placement", "nova-api", "neutron-server"):
+        assert jobs[f"{service}-db-create"] == ["--apply", "openstack.database"]
+        assert jobs[f"{service}-ks-register"] == ["--apply", "openstack.identity"]
     ingress = objects[("Ingress", "keystone-identity")]["spec"]
     assert ingress["tls"][0]["hosts"] == ["identity.cloud.example.net"]
     assert ("ConfigMap", "keystone-pillar") in objects

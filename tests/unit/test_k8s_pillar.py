@@ -134,7 +134,7 @@ def test_published_is_a_copy():
         (
             {"keystone": {"server": {"cache": {"members": "{{ peers('memcached') }}"}}}},
             f"{WHERE}.keystone.server.cache.members: peers of 'memcached': only a StatefulSet "
-            "deployed here has stable pod names",
+            "deployed here, or an external instance with 'peers', has stable member names",
         ),
         (
             {"keystone": {"server": {"host": "{{ pod_fqdn() }}"}}},

@@ -114,9 +114,9 @@ def root(tmp_path_factory) -> Path:
         path.write_text(textwrap.dedent(text) if rel != "acme/meta/service.yml" else text)
     workloads = root / "reclass_model/classes/cluster/production/kubernetes/workloads.yml"
     text = workloads.read_text()
-    old = "controller: [etcd, database, rpc, notifications, memcached, keystone, haproxy]"
+    old = "controller: [etcd, database,"
     assert old in text
-    workloads.write_text(text.replace(old, old[:-1] + ", acme]"))
+    workloads.write_text(text.replace(old, "controller: [acme, etcd, database,"))
     return root
 
 
