@@ -16,10 +16,12 @@ setup:  ## idempotent host set-up: apt packages, .venv, dockerd, base image, mod
 	$(BIN)/stacksalt formulas link
 	$(BIN)/stacksalt secrets init
 
-demo: setup  ## the main job: model check, the local cluster up and highstated twice, compose up
+demo: setup  ## the main job: the local cluster's hosts highstated twice, its OpenStack on them, a server booted
 	$(BIN)/stacksalt model check --cluster $(CLUSTER)
 	$(BIN)/stacksalt up --cluster $(CLUSTER) --second-run
-	$(BIN)/stacksalt compose up --cluster $(CLUSTER)
+	$(BIN)/stacksalt compose up --cluster $(CLUSTER) --timeout 2400
+	$(BIN)/stacksalt openrc --cluster $(CLUSTER)
+	$(BIN)/stacksalt demo-server --cluster $(CLUSTER)
 
 test: setup  ## every test (unit, corpus, render, functional, integration); the 5 slowest, the time
 	@rc=0; $(BIN)/python -m pytest -v --durations=5 tests || rc=$$?; \

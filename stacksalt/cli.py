@@ -263,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     from stacksalt.k8s.cli import register as register_k8s
 
     register_k8s(sub)
+    from stacksalt.openstack.cli import register as register_openstack
+
+    register_openstack(sub)
     return parser
 
 

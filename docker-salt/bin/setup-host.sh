@@ -20,7 +20,8 @@ fi
 #    are installed inside the host containers by the formulas, not here.
 pkgs=(docker.io docker-compose debootstrap iproute2 git make rsync openssl ca-certificates
       etcd-server etcd-client shellcheck docker-registry apache2-utils rabbitmq-server
-      mariadb-server python3-keystone)
+      mariadb-server python3-keystone python3-openstackclient rally python3-rally-openstack
+      chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
