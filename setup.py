@@ -40,6 +40,7 @@ setup(
             "salt-lint",
             "reclass-rs",
             "pika",
+            "selenium",
         ],
     },
     entry_points={

@@ -55,6 +55,11 @@ TOOLS = {
         lambda: shutil.which("openstack") is not None,
         "the OpenStack client (Debian python3-openstackclient)",
     ),
+    "rally": (lambda: shutil.which("rally") is not None, "Rally (Debian rally + rally-openstack)"),
+    "chromium": (
+        lambda: shutil.which("chromium") is not None and shutil.which("chromedriver") is not None,
+        "chromium and chromedriver (Debian chromium, chromium-driver)",
+    ),
     "pika": (
         lambda: importlib.util.find_spec("pika") is not None,
         "pika (Python package of the [test] extra)",
