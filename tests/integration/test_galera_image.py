@@ -53,16 +53,13 @@ def sh(*args: str, check: bool = True, input_text: str | None = None, timeout: f
 
 
 def cleanup() -> None:
-    """Only what this module makes: containers and images named stacksalt-gtest*."""
+    """Only what this module makes: its containers and network. The images are the shared,
+    content-tagged ones (built once per run, whichever module needs them first)."""
     res = sh("docker", "ps", "-aq", "--filter", f"name=^{NS}-", check=False)
     for cid in res.stdout.split():
         sh("docker", "rm", "-f", cid, check=False)
     if sh("docker", "network", "inspect", NET, check=False).returncode == 0:
         sh("docker", "network", "rm", NET)
-    res = sh("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
-    refs = [r for r in res.stdout.split() if r.startswith(f"{NS}/") and "<none>" not in r]
-    if refs:
-        sh("docker", "rmi", *refs, check=False)
 
 
 def snapshot(dest: Path) -> Path:
@@ -76,8 +73,8 @@ def refs(tmp_path_factory):
     try:
         root = snapshot(tmp_path_factory.mktemp("galera-image") / "tree")
         args = ["--root", str(root), "--state", str(state_dir()), "images", "build"]
-        assert main([*args, "--namespace", NS, "--workers", "2", "galera", "etcd"]) == 0
-        project = Project.load(root, state_dir(), NS)
+        assert main([*args, "--workers", "2", "galera", "etcd"]) == 0
+        project = Project.load(root, state_dir())
         steps = plan_mod.resolve(project.gather({"salt-base", "etcd", "galera"}))
         sh("docker", "network", "create", "--subnet", SUBNET, NET)
         yield {name: project.images.ref(name, steps[name]["tag"]) for name in ("etcd", "galera")}

@@ -3,8 +3,9 @@ config at start through the one entrypoint and run their daemon; and exact rebui
 formula changed rebuilds exactly the images applying it, nothing changed rebuilds nothing, a
 changed base rebuilds all, a failed parent leaves its children unbuilt.
 
-Runs on a snapshot of the tree (others may edit the checkout meanwhile), as images
-``stacksalt-test/<name>:<tag>``, removed at the end (layers shared with ``stacksalt/*`` stay).
+Runs on a snapshot of the tree (others may edit the checkout meanwhile) with the shared
+content-tagged images ``stacksalt/<name>:<tag>``: what another module built is not built again,
+and nothing is removed at the end.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-NS = "stacksalt-test"
+# The shared namespace: the images are content-tagged, so the modules that need them build
+# each once per run (whichever comes first) and never remove them.
+NS = "stacksalt"
 PREFIX = "sstest-images"
 NET = f"{PREFIX}-net"
 SUBNET = "10.231.77.0/24"
@@ -63,15 +66,11 @@ def cleanup() -> None:
     for cid in res.stdout.split():
         sh("docker", "rm", "-f", cid, check=False)
     sh("docker", "network", "rm", NET, check=False)
-    res = sh("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
-    refs = [r for r in res.stdout.split() if r.startswith(f"{NS}/") and "<none>" not in r]
-    if refs:
-        sh("docker", "rmi", *refs, check=False)
 
 
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory):
-    """A snapshot with every image built once (namespace stacksalt-test)."""
+    """A snapshot with every image built (once per run: shared, content-tagged)."""
     cleanup()
     root = snapshot(tmp_path_factory.mktemp("images") / "tree")
     assert images_cli(root, "build", "--namespace", NS, "--workers", "2") == 0
