@@ -6,7 +6,7 @@ BIN   := $(VENV)/bin
 CLUSTER ?= local
 STARTED := $(shell date +%s)
 
-.PHONY: help setup demo test test-unit lint bench bench-galera bench-rabbitmq bench-images bench-manifests down
+.PHONY: help setup demo test test-unit lint bench bench-galera bench-rabbitmq bench-images bench-manifests bench-rally down
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -56,6 +56,9 @@ bench-images: setup  ## docker-salt: cold build, one-formula rebuild ratio, no-o
 
 bench-manifests:  ## Kubernetes manifests: 1000-node reference render+validate, pillar per minion
 	$(BIN)/python tests/bench/bench_manifests.py
+
+bench-rally: setup  ## Rally at the seeds' scale on the demo cloud: 1000 boot+delete at concurrency 50
+	$(BIN)/python tests/bench/bench_rally.py --cluster $(CLUSTER)
 
 down:  ## remove the local cluster and its compose project
 	$(BIN)/stacksalt compose down --cluster $(CLUSTER)
