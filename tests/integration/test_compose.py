@@ -1,5 +1,6 @@
 """The production cluster's Kubernetes manifests, run here: 'stacksalt compose up --cluster
-production' projects every pod and Job of the rendered objects onto the Docker engine (the
+production' (its stateful services, keystone and the API balancer) projects every pod and Job
+of the rendered objects onto the Docker engine (the
 same images, arguments, environment, pillar files and probes) and walks them in dependency
 order. Then each service answers as its manifests promise: etcd (3 members named after their
 pods), Galera (3 Synced members found by DNS, the administrator account, SQL through the
@@ -53,7 +54,11 @@ def up(tmp_path_factory):
     args = ["--root", str(tree), "--state", str(state), "compose"]
     main([*args, "down", "--cluster", CLUSTER])
     try:
-        assert main([*args, "up", "--cluster", CLUSTER, "--timeout", "1500"]) == 0
+        # the stateful services, keystone and the balancer (the OpenStack services of this
+        # cluster run in test_openstack.py's cloud, on the local cluster)
+        components = "etcd,database,rpc,notifications,memcached,keystone,haproxy"
+        up = [*args, "up", "--cluster", CLUSTER, "--components", components]
+        assert main([*up, "--timeout", "1200"]) == 0
         work = runner.workdir(state, CLUSTER)
         pods = {p["name"]: p for p in json.loads((work / "pods.json").read_text())}
         compose = yaml.safe_load(runner.compose_file(state, CLUSTER).read_text())
