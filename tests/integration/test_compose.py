@@ -57,8 +57,8 @@ def up(tmp_path_factory):
         # the stateful services, keystone and the balancer (the OpenStack services of this
         # cluster run in test_openstack.py's cloud, on the local cluster)
         components = "etcd,database,rpc,notifications,memcached,keystone,haproxy"
-        up = [*args, "up", "--cluster", CLUSTER, "--components", components]
-        assert main([*up, "--timeout", "1200"]) == 0
+        cmd = [*args, "up", "--cluster", CLUSTER, "--components", components]
+        assert main([*cmd, "--timeout", "1200"]) == 0
         work = runner.workdir(state, CLUSTER)
         pods = {p["name"]: p for p in json.loads((work / "pods.json").read_text())}
         compose = yaml.safe_load(runner.compose_file(state, CLUSTER).read_text())
