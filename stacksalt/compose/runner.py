@@ -246,17 +246,20 @@ class Walk:
             startable = [
                 p for p in self.p.pods if p.name not in self.started and not self.blockers(p, done)
             ]
+            services: list[str] = []
             for pod in startable:
                 waited = ", ".join(pod.dependencies) or "nothing"
                 self.log(
                     f"starting {pod.kind}/{pod.owner} pod {pod.name} on {pod.node} "
                     f"({pod.address}; waited for: {waited})"
                 )
-                services = [*([pod.holder] if pod.holder else []), *pod.services]
+                services += [*([pod.holder] if pod.holder else []), *pod.services]
+            if services:  # every pod that may start now, in one docker-compose call
                 docker_compose(
                     self.project, self.path, "up", "-d", "--no-deps", *services, log=self.log
                 )
-                self.started[pod.name] = time.monotonic()
+                for pod in startable:
+                    self.started[pod.name] = time.monotonic()
             pending = [p for p in self.p.pods if done.get(p.name) not in ("ready", "done")]
             if not pending and not startable:
                 return time.monotonic() - begin
