@@ -62,14 +62,29 @@ def test_credentials_only_in_secrets(loaded, workload):
     assert str(values["keystone_database_password"]) in secret_text  # keystone.conf
 
 
-def test_broken_definition_names_service_and_key(loaded, workload):
+def test_broken_description_names_file_service_and_key(loaded, workload, tmp_path):
+    """A service description with a bad kind: the error names the formula's file, the service
+    and the key, and nothing is applied."""
+    import shutil
+    from pathlib import Path
+
+    import yaml
+
     _test, _funcs, states = loaded
     control, roots, _values = workload
-    broken = copy.deepcopy(control)
-    broken["definitions"]["rabbitmq"]["service"]["kind"] = "Daemonset"
-    ret = states["k8s.validated"]("openstack-local", workload=broken, formula_roots=roots)
+    project = Path(roots[0]).parents[1]
+    shutil.copytree(project / "formulas", tmp_path / "formulas", symlinks=True)
+    shutil.copytree(project / "docker-salt", tmp_path / "docker-salt", symlinks=True)
+    path = tmp_path / "formulas/rabbitmq/rabbitmq/meta/service.yml"
+    doc = yaml.safe_load(path.read_text())
+    doc["services"]["rabbitmq"]["service"]["kind"] = "Daemonset"
+    path.write_text(yaml.safe_dump(doc))
+    ret = states["k8s.validated"](
+        "openstack-local", workload=control, formula_roots=[str(tmp_path / "formulas")]
+    )
     assert ret["result"] is False
-    assert "service 'rabbitmq': kind: must be one of" in ret["comment"]
+    assert "rabbitmq/meta/service.yml" in ret["comment"]
+    assert "services.rabbitmq: kind: must be one of" in ret["comment"]
     assert "nothing applied" in ret["comment"]
 
 

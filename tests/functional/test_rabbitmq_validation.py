@@ -57,7 +57,15 @@ BAD = {
 
 @pytest.fixture(params=(False, True), ids=("apply", "test-mode"))
 def states(request, tmp_path):
-    pillar = {"rabbitmq": {"server": {"hostname": "ctl01", "instances": BAD["missing cookie"][0]}}}
+    pillar = {
+        "rabbitmq": {
+            "server": {
+                "hostname": "ctl01",
+                "instances": BAD["missing cookie"][0],
+                "services": {"nova": {"password": "x"}, "glance": {"password": ""}},
+            }
+        }
+    }
     return load_salt(tmp_path, request.param, pillar)[1]
 
 
@@ -101,7 +109,12 @@ def test_policy_and_user_states_refuse_bad_input(states):
         "d", services={"nova": {"enabled": True}}, policy_options={"bogus": 1}
     )
     assert ret["result"] is False and "unknown policy options: bogus" in ret["comment"]
-    ret = states["rabbitmq_cluster.user_present"]("nova", password="")
-    assert ret["result"] is False and "no password" in ret["comment"]
-    ret = states["rabbitmq_cluster.user_present"]("nova", password="x", perms={"/": ["(", "", ""]})
+    ret = states["rabbitmq_cluster.user_present"](
+        "glance", password_pillar="rabbitmq:server:services:glance:password"
+    )
+    assert ret["result"] is False
+    assert "the pillar rabbitmq:server:services:glance:password is empty" in ret["comment"]
+    ret = states["rabbitmq_cluster.user_present"](
+        "nova", password_pillar="rabbitmq:server:services:nova:password", perms={"/": ["(", "", ""]}
+    )
     assert ret["result"] is False and "invalid regular expression" in ret["comment"]

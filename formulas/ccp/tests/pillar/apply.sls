@@ -12,14 +12,3 @@ ccp:
         roles: [cache]
     roles:
       cache: [memcached]
-    definitions:
-      memcached:
-        dsl_version: 1.0.0
-        service:
-          name: memcached
-          ports: ["11211"]
-          containers:
-            - name: memcached
-              image: memcached
-              daemon:
-                command: memcached -u memcache
