@@ -27,12 +27,14 @@ TESTS = ROOT / "tests"
 # 152 s (a real keystone and MariaDB started, then a bootstrap job run twice); 'stacksalt up'
 # of the local cluster (the session fixture, paid by the first local-cluster test) 492-554 s;
 # the Kubernetes hosts' module set-up 115-122 s. The two modules that build every image in
-# their fixture (7 images, 489 s cold; compose up, 602 s cold) get more.
+# their fixture (7 images, 489 s cold; compose up, 602 s cold) get more; the local cloud's
+# (every OpenStack image built cold, then 60 pods up: about 20 min) the most.
 TIMEOUTS = (
     ("unit/", 120),
     ("functional/", 450),
     ("integration/test_compose.py", 1200),
     ("integration/test_images.py", 1200),
+    ("integration/test_openstack.py", 2400),
     ("integration/", 900),
 )
 

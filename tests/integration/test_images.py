@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -343,10 +344,23 @@ def test_exact_rebuilds(tree, capsys):
     out = capsys.readouterr().out
     assert "0 built" in out and "building" not in out
 
-    # One formula file: exactly the images applying that formula.
+    # One formula file: exactly the images applying that formula. The line is new to every run:
+    # images are content-tagged and kept, so a line written before would find its image built.
+    token = uuid.uuid4().hex
     before = {n: s["tag"] for n, s in steps.items()}
     conf = tree / "formulas" / "memcached" / "memcached" / "files" / "memcached.conf.jinja"
-    conf.write_text(conf.read_text() + "# one more line\n")
+    original_conf = conf.read_text()
+    conf.write_text(original_conf + f"# one more line {token}\n")
+    made: list[str] = []
+    try:
+        one_formula_then_the_base(tree, capsys, token, before, made)
+    finally:
+        conf.write_text(original_conf)
+        if made:
+            sh("docker", "rmi", *made, check=False)  # this run's own tags only
+
+
+def one_formula_then_the_base(tree, capsys, token, before, made):
     steps = current_plan(tree, capsys)
     assert len(steps) >= 7, sorted(steps)  # salt-base, etcd, memcached, haproxy, galera, ...
     want = dict.fromkeys(steps, "up to date")
@@ -374,36 +388,41 @@ def test_exact_rebuilds(tree, capsys):
         f"{NS}/memcached:{after['memcached']['tag']}",
         "/etc/memcached.conf",
     ).stdout
-    assert rendered.endswith("# one more line\n")
+    assert rendered.endswith(f"# one more line {token}\n")
+    made.append(ref(tree, "memcached"))
 
-    # The base changed (its entrypoint): every image rebuilds.
+    # The base changed (its entrypoint): every image built on salt-base rebuilds; kubectl,
+    # built on Debian alone, does not.
     entry = tree / "docker-salt" / "entrypoint.py"
     original_entry = entry.read_text()
-    entry.write_text(original_entry + "# rebuilt\n")
-    steps = current_plan(tree, capsys)
-    assert {n: s["action"] for n, s in steps.items()} == dict.fromkeys(steps, "build")
-    assert steps["salt-base"]["reasons"] == ["file: entrypoint.py changed"]
-    assert steps["etcd"]["reasons"] == ["parent salt-base rebuilt"]
-    # Build the base and two children for real (every child would be a cold package
-    # install on a 2-core machine); the rest stay due until they are built.
-    capsys.readouterr()
-    assert images_cli(tree, "build", "--namespace", NS, "--workers", "2", "etcd", "memcached") == 0
-    out = capsys.readouterr().out
-    assert "3 built" in out
-    steps = current_plan(tree, capsys)
-    assert {n for n, s in steps.items() if s["action"] == "up to date"} == {
-        "salt-base",
-        "etcd",
-        "memcached",
-    }
-    assert all(
-        s["action"] == "build"
-        for n, s in steps.items()
-        if n not in {"salt-base", "etcd", "memcached"}
-    )
+    entry.write_text(original_entry + f"# rebuilt {token}\n")
+    try:
+        steps = current_plan(tree, capsys)
+        want = dict.fromkeys(steps, "build")
+        want["kubectl"] = "up to date"
+        assert {n: s["action"] for n, s in steps.items()} == want
+        assert steps["salt-base"]["reasons"] == ["file: entrypoint.py changed"]
+        assert steps["etcd"]["reasons"] == ["parent salt-base rebuilt"]
+        # Build the base and two children for real (every child would be a cold package
+        # install on a 2-core machine); the rest stay due until they are built.
+        capsys.readouterr()
+        assert (
+            images_cli(tree, "build", "--namespace", NS, "--workers", "2", "etcd", "memcached") == 0
+        )
+        out = capsys.readouterr().out
+        made += [ref(tree, n) for n in ("salt-base", "etcd", "memcached")]
+        assert "3 built" in out
+        steps = current_plan(tree, capsys)
+        assert {n for n, s in steps.items() if s["action"] == "up to date"} == {
+            "salt-base",
+            "etcd",
+            "memcached",
+            "kubectl",
+        }
+    finally:
+        entry.write_text(original_entry)
     # Back to the original base: its tags were built before, so nothing is due (the tags are
     # content addresses, not build counters).
-    entry.write_text(original_entry)
     assert {s["action"] for s in current_plan(tree, capsys).values()} == {"up to date"}
 
 
