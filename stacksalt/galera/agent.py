@@ -48,6 +48,9 @@ from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
 log = logging.getLogger("stacksalt.galera.agent")
 
 HAPROXY_SETTLE = 2.0
+# A joiner seen out of the cluster (wsrep_connected OFF while it answers SQL) this long after
+# its state transfer has failed for good.
+JOIN_FAILED_AFTER = 3.0
 """Seconds after a start or reload of the writer's HAProxy before it is sent a reload."""
 
 STARTS = (Action.BOOTSTRAP_NEW_CLUSTER, Action.JOIN, Action.RECOVERY_BOOTSTRAP)
@@ -276,6 +279,7 @@ class Agent:
         server is stopped so that this member takes part in the recovery instead."""
         deadline = time.monotonic() + self.cfg.start_timeout
         alone_since = None
+        out_since = None
         last_look = 0.0
         while time.monotonic() < deadline:
             if self.child is None or self.child.poll() is not None:
@@ -291,6 +295,22 @@ class Agent:
             ):
                 return status
             now = time.monotonic()
+            # A joiner whose state transfer failed stays up, answering SQL but out of the
+            # cluster for good (Galera: "node restart required"): stop it and start over.
+            if joining and status and status.get("wsrep_connected") == "OFF":
+                out_since = out_since or now
+                if now - out_since >= JOIN_FAILED_AFTER:
+                    log.warning(
+                        "the join failed (out of the cluster after its state transfer; see "
+                        "%s): stopping mariadbd to join again",
+                        self.cfg.mysqld.log,
+                    )
+                    self.child.kill()
+                    self.child.wait(timeout=30)
+                    self.child = None
+                    raise mysqld.MysqldError("join failed: mariadbd stopped, joining again")
+            else:
+                out_since = None
             if now - last_look >= 0.5:
                 last_look = now
                 if self.lock_lease is not None:
@@ -451,15 +471,14 @@ class Agent:
             return
         if self.store.get("leader") != self.cfg.node:
             return
+        user = admin.get("user", "stacksalt_admin")
         try:
-            mysqld.ensure_admin(
-                self.cfg.mysqld, admin.get("user", "stacksalt_admin"), admin["password"]
-            )
+            changed = mysqld.ensure_admin(self.cfg.mysqld, user, admin["password"])
         except pymysql.MySQLError as exc:
             log.warning("administrator account not set yet: %s", exc)
             return
         self.admin_done = True
-        log.info("administrator account %s set", admin.get("user", "stacksalt_admin"))
+        log.info("administrator account %s %s", user, "set" if changed else "already as configured")
 
     # -- HAProxy -------------------------------------------------------------------------------
 

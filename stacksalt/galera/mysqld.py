@@ -226,17 +226,43 @@ def wsrep_status(cfg: MysqldConfig) -> dict[str, str]:
         return {str(k).lower(): str(v) for k, v in cur.fetchall()}
 
 
-def ensure_admin(cfg: MysqldConfig, user: str, password: str) -> None:
+def ensure_admin(cfg: MysqldConfig, user: str, password: str) -> bool:
     """The cluster's administrator account ``user@'%'`` (all privileges, grant option): what
     Jobs that create a service's database and user log in as, over TCP through the writer.
     Run by the leader; DDL replicates to every member. The password goes as a query
-    parameter, never on a command line or in a log."""
+    parameter, never on a command line or in a log. Writes only when the account differs from
+    the configuration; returns whether it wrote."""
     if not re.fullmatch(r"[A-Za-z0-9_]{1,80}", user):
         raise MysqldError(f"admin user {user!r}: letters, digits and '_' only")
     with connect(cfg) as conn, conn.cursor() as cur:
         # never hold the agent's loop for long behind a lock (a donor's backup stage)
         cur.execute("SET SESSION lock_wait_timeout = 5")
         # with arguments PyMySQL formats the statement ('%%' is a '%'), without it does not
+        cur.execute("SELECT PASSWORD(%s)", (password,))
+        (digest,) = cur.fetchone()
+        if admin_as_configured(_grants(cur, user), user, digest):
+            return False  # no write: a write replicates to joiners in the middle of their IST
         cur.execute(f"CREATE USER IF NOT EXISTS `{user}`@'%%' IDENTIFIED BY %s", (password,))
         cur.execute(f"ALTER USER `{user}`@'%%' IDENTIFIED BY %s", (password,))
         cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%' WITH GRANT OPTION")
+        return True
+
+
+def _grants(cur, user: str) -> list[str]:
+    try:
+        cur.execute(f"SHOW GRANTS FOR `{user}`@'%'")
+    except pymysql.err.OperationalError as exc:
+        if exc.args and exc.args[0] == 1141:  # no such grant: the account does not exist
+            return []
+        raise
+    return [row[0] for row in cur.fetchall()]
+
+
+def admin_as_configured(grants: list[str], user: str, digest: str) -> bool:
+    """Whether ``SHOW GRANTS`` lines give ``user``@'%' every privilege with grant option and
+    the password whose ``PASSWORD()`` digest is ``digest``."""
+    want = (
+        f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@`%` IDENTIFIED BY PASSWORD '{digest}' "
+        "WITH GRANT OPTION"
+    )
+    return want in grants

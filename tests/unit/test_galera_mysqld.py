@@ -69,3 +69,19 @@ def test_a_bootstrap_names_no_donor(tmp_path, monkeypatch):
     )
     assert "--wsrep-new-cluster" in argv
     assert not [a for a in argv if a.startswith("--wsrep-sst-donor")]
+
+
+def test_admin_as_configured_reads_show_grants():
+    digest = "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+    line = (
+        "GRANT ALL PRIVILEGES ON *.* TO `stacksalt_admin`@`%` IDENTIFIED BY PASSWORD "
+        f"'{digest}' WITH GRANT OPTION"
+    )
+    assert mysqld.admin_as_configured([line], "stacksalt_admin", digest)
+    assert not mysqld.admin_as_configured([], "stacksalt_admin", digest)  # no account
+    other = line.replace(digest, "*0000000000000000000000000000000000000000")
+    assert not mysqld.admin_as_configured([other], "stacksalt_admin", digest)  # new password
+    assert not mysqld.admin_as_configured(
+        [line.replace(" WITH GRANT OPTION", "")], "stacksalt_admin", digest
+    )
+    assert not mysqld.admin_as_configured([line], "someone_else", digest)
