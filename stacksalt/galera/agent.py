@@ -128,6 +128,7 @@ class Agent:
         self.stopping = False
         self.not_ready_since: float | None = None
         self.admin_done = False  # the administrator account was set by this process
+        self.full_sst = False  # the last join failed: the next one asks for a full SST
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -308,7 +309,10 @@ class Agent:
                     self.child.kill()
                     self.child.wait(timeout=30)
                     self.child = None
-                    raise mysqld.MysqldError("join failed: mariadbd stopped, joining again")
+                    self.full_sst = True
+                    raise mysqld.MysqldError(
+                        "join failed: mariadbd stopped; joining again with a full state transfer"
+                    )
             else:
                 out_since = None
             if now - last_look >= 0.5:
@@ -386,6 +390,9 @@ class Agent:
         if decision.action is Action.BOOTSTRAP_NEW_CLUSTER:
             mysqld.ensure_datadir(self.cfg.mysqld)
         position = local.position if local.has_data else None
+        if self.full_sst and not new_cluster:
+            mysqld.forget_position(self.cfg.mysqld)
+            position = None
         donors = (
             []
             if new_cluster
@@ -403,6 +410,7 @@ class Agent:
         self.recovered = None
         started = time.monotonic()
         status = self.wait_synced(joining=not new_cluster)
+        self.full_sst = False
         log.info(
             "Synced in %.1f s (cluster size %s)",
             time.monotonic() - started,

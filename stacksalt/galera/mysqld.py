@@ -74,6 +74,17 @@ def set_safe_to_bootstrap(cfg: MysqldConfig) -> None:
     cfg.grastate.write_text(new)
 
 
+def forget_position(cfg: MysqldConfig) -> None:
+    """``seqno: -1`` in grastate.dat: the next join asks for a full state transfer (SST)
+    instead of the writesets after its position (IST), which a joiner whose history diverged
+    (a forced bootstrap from an older member) cannot apply."""
+    try:
+        text = cfg.grastate.read_text()
+    except FileNotFoundError:
+        return
+    cfg.grastate.write_text(re.sub(r"(?m)^seqno:\s*-?\d+\s*$", "seqno:   -1", text))
+
+
 def _owner(path: str, user: str) -> None:
     entry = pwd.getpwnam(user)
     os.chown(path, entry.pw_uid, entry.pw_gid)

@@ -85,3 +85,15 @@ def test_admin_as_configured_reads_show_grants():
         [line.replace(" WITH GRANT OPTION", "")], "stacksalt_admin", digest
     )
     assert not mysqld.admin_as_configured([line], "someone_else", digest)
+
+
+def test_forget_position_asks_for_a_full_state_transfer(tmp_path):
+    cfg = mysqld.MysqldConfig(datadir=str(tmp_path))
+    mysqld.forget_position(cfg)  # a blank datadir: nothing to forget
+    (tmp_path / "grastate.dat").write_text(
+        "# GALERA saved state\nversion: 2.1\n"
+        "uuid:    6f4cb974-ef6a-11f1-a028-b73566bee566\nseqno:   12\nsafe_to_bootstrap: 0\n"
+    )
+    mysqld.forget_position(cfg)
+    text = (tmp_path / "grastate.dat").read_text()
+    assert "seqno:   -1\n" in text and "6f4cb974-ef6a-11f1-a028-b73566bee566" in text
