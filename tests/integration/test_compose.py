@@ -266,10 +266,12 @@ def test_every_job_runs_states_its_image_has(up):
 def test_a_restarted_container_applies_its_states_with_no_change(up):
     name = container("keystone-1", "keystone")
     sh("docker", "restart", name, timeout=180)
+    # this start's output only (the first start, which wrote the files, may be minutes old)
+    since = sh("docker", "inspect", "--format", "{{.State.StartedAt}}", name).stdout.strip()
 
     def applied() -> str:
         logs = subprocess.run(
-            ["docker", "logs", "--since", "3m", name], capture_output=True, text=True, check=False
+            ["docker", "logs", "--since", since, name], capture_output=True, text=True, check=False
         )
         return "\n".join(
             line
