@@ -337,10 +337,8 @@ def previous_addresses(project: str) -> dict[str, str]:
     return out
 
 
-def remove_orphans(project: str, projection: Projection, log: Callable[[str], None] = print):
-    """Remove the project's containers that the new projection no longer has (a pod that
-    left the model, an old holder): their addresses are free again."""
-    wanted = {body["container_name"] for body in projection.compose["services"].values()}
+def project_containers(project: str) -> list[str]:
+    """The names of the compose project's containers, running or not."""
     res = subprocess.run(
         [
             "docker",
@@ -355,7 +353,14 @@ def remove_orphans(project: str, projection: Projection, log: Callable[[str], No
         text=True,
         check=False,
     )
-    gone = sorted(set(res.stdout.split()) - wanted)
+    return res.stdout.split()
+
+
+def remove_orphans(project: str, projection: Projection, log: Callable[[str], None] = print):
+    """Remove the project's containers that the new projection no longer has (a pod that
+    left the model, an old holder): their addresses are free again."""
+    wanted = {body["container_name"] for body in projection.compose["services"].values()}
+    gone = sorted(set(project_containers(project)) - wanted)
     if gone:
         subprocess.run(["docker", "rm", "-f", *gone], capture_output=True, text=True, check=False)
         log(f"removed {len(gone)} container(s) the model no longer has: {', '.join(gone)}")
