@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from stacksalt.openstack import rally as rally_mod  # noqa: E402
 from stacksalt.openstack.cli import credentials  # noqa: E402
 
 
@@ -92,36 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, **credentials(ROOT, args.cluster)}
     work = Path(tempfile.mkdtemp(prefix="stacksalt-rally-"))
     env["HOME"] = str(work)
-    conf = work / "rally.conf"
-    conf.write_text(f"[database]\nconnection = sqlite:///{work / 'rally.sqlite'}\n")
-    rally = ["rally", "--config-file", str(conf)]
-    subprocess.run([*rally, "db", "create"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*rally, "env", "create", "--from-sysenv", "--name", "bench"],
-        env=env,
-        check=True,
-        capture_output=True,
+    rally = rally_mod.workspace(env, work, "bench")
+    task = rally_mod.boot_and_delete_task(
+        args.times, args.concurrency, args.tenants, args.users, unlimited_quotas=True
     )
-    task = {
-        "NovaServers.boot_and_delete_server": [
-            {
-                "args": {"flavor": {"name": "m1.tiny"}, "image": {"name": "cirros-test"}},
-                "runner": {
-                    "type": "constant",
-                    "times": args.times,
-                    "concurrency": args.concurrency,
-                },
-                "context": {
-                    "users": {"tenants": args.tenants, "users_per_tenant": args.users},
-                    "network": {"start_cidr": "10.2.0.0/16"},
-                    "quotas": {
-                        "nova": {"instances": -1, "cores": -1, "ram": -1},
-                        "neutron": {"network": -1, "port": -1, "subnet": -1, "router": -1},
-                    },
-                },
-            }
-        ]
-    }
     path = work / "task.json"
     path.write_text(json.dumps(task))
     print(
@@ -145,11 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     proc.wait()
     wall = time.monotonic() - started
     sampler.stop.set()
-    results = json.loads(
-        subprocess.run(
-            [*rally, "task", "results"], env=env, capture_output=True, text=True, check=True
-        ).stdout
-    )[0]["result"]
+    results = rally_mod.results(rally, env)
     subprocess.run(
         [*rally, "task", "report", "--html-static", "--out", args.report],
         env=env,

@@ -22,6 +22,7 @@ import pytest
 
 from stacksalt.cli import main
 from stacksalt.compose import runner
+from stacksalt.openstack import rally as rally_mod
 from stacksalt.openstack.cli import credentials
 from stacksalt.paths import state_dir
 from tests.integration.helpers import ROOT, sh, wait_for
@@ -277,30 +278,8 @@ def test_servers_boot_while_a_nova_api_and_a_neutron_server_replica_are_killed(c
 @pytest.mark.requires("rally")
 def test_rally_boots_and_deletes_servers_with_no_failure(cloud, tmp_path):
     env = {**os.environ, **cloud["env"], "HOME": str(tmp_path)}
-    db = tmp_path / "rally.sqlite"
-    conf = tmp_path / "rally.conf"
-    conf.write_text(f"[database]\nconnection = sqlite:///{db}\n")
-    rally = ["rally", "--config-file", str(conf)]
-    subprocess.run([*rally, "db", "create"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*rally, "env", "create", "--from-sysenv", "--name", "it"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    task = {
-        "NovaServers.boot_and_delete_server": [
-            {
-                "args": {"flavor": {"name": "m1.tiny"}, "image": {"name": "cirros-test"}},
-                "runner": {"type": "constant", "times": 30, "concurrency": 5},
-                "context": {
-                    "users": {"tenants": 1, "users_per_tenant": 1},
-                    "network": {"start_cidr": "10.2.0.0/16"},
-                },
-                "sla": {"failure_rate": {"max": 0}},
-            }
-        ]
-    }
+    rally = rally_mod.workspace(env, tmp_path, "it")
+    task = rally_mod.boot_and_delete_task(30, 5, max_failure_rate=0)
     path = tmp_path / "task.json"
     path.write_text(json.dumps(task))
     res = subprocess.run(
@@ -312,10 +291,7 @@ def test_rally_boots_and_deletes_servers_with_no_failure(cloud, tmp_path):
         check=False,
     )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-    report = subprocess.run(
-        [*rally, "task", "results"], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    results = json.loads(report)[0]["result"]
+    results = rally_mod.results(rally, env)
     assert len(results) == 30
     assert [r["error"] for r in results if r["error"]] == []
 
@@ -377,15 +353,7 @@ def test_no_secret_in_the_compose_file_argv_environment_or_logs(cloud):
     ]
     compose = runner.compose_file(cloud["state"], CLUSTER).read_text()
     assert not [v for v in values if v in compose]
-    names = sh(
-        "docker",
-        "ps",
-        "-a",
-        "--format",
-        "{{.Names}}",
-        "--filter",
-        f"label=com.docker.compose.project={PROJECT}",
-    ).stdout.split()
+    names = runner.project_containers(PROJECT)
     assert names
     for name in names:
         config = json.loads(sh("docker", "inspect", name).stdout)[0]
