@@ -23,7 +23,7 @@ import pytest
 from stacksalt.cli import main
 from stacksalt.compose import runner
 from stacksalt.openstack import rally as rally_mod
-from stacksalt.openstack.cli import credentials
+from stacksalt.openstack.cli import credentials, openstack
 from stacksalt.paths import state_dir
 from tests.integration.helpers import ROOT, sh, wait_for
 
@@ -50,14 +50,7 @@ def cloud(cluster):
 
 def os_cli(cloud, *args: str, timeout: float = 300, check: bool = True):
     """``openstack ARGS -f json`` with the admin's credentials in the environment."""
-    res = subprocess.run(
-        ["openstack", *args, "-f", "json"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **cloud["env"]},
-        check=False,
-    )
+    res = openstack(cloud["env"], *args, "-f", "json", timeout=timeout)
     if check:
         assert res.returncode == 0, f"openstack {' '.join(args)}: {res.stderr[-1500:]}"
         return json.loads(res.stdout or "null")
@@ -66,14 +59,7 @@ def os_cli(cloud, *args: str, timeout: float = 300, check: bool = True):
 
 def os_do(cloud, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """An ``openstack`` action that prints no table (delete, save, add, set)."""
-    res = subprocess.run(
-        ["openstack", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **cloud["env"]},
-        check=False,
-    )
+    res = openstack(cloud["env"], *args, timeout=timeout)
     assert res.returncode == 0, f"openstack {' '.join(args)}: {res.stderr[-1500:]}"
     return res
 
