@@ -43,7 +43,7 @@ class Context:
     statefulsets: Mapping[str, tuple[tuple[str, ...], str]]
     instances: frozenset[str]
     configs: Mapping[str, Any]
-    # "<instance>-<port name>" -> {host, port, check_path}: every port of the environment
+    # "<instance>-<port name>" -> {host, port}: every port of the environment
     # published through Ingress (``ingress:`` in the description): the API load balancer's
     published_ports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # instances the hosts run: {address, peers} (what address() and peers() give for them)

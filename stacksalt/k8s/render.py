@@ -371,7 +371,7 @@ class _Context:
 
     def published_ports(self, configs) -> dict[str, dict[str, Any]]:
         """Every port with an Ingress subdomain, by ``<instance>-<port name>``: its Service
-        in cluster DNS, the port, and the path its readiness probe asks (the check)."""
+        in cluster DNS and the port (HAProxy's backends)."""
         topo = self.topology
         out = {}
         for name, inst in sorted(topo.instances.items()):
@@ -382,15 +382,9 @@ class _Context:
             for port in (self._resolve_port(p, config, name) for p in d.ports):
                 if not port.ingress:
                     continue
-                path = "/"
-                for c in d.containers:
-                    probe = c.probes.get("readiness")
-                    if probe and probe.type == "httpGet" and probe.port == port.internal:
-                        path = probe.path
                 out[f"{name}-{_port_name(port)}"] = {
                     "host": f"{name}.{topo.namespace}.svc.{topo.cluster_domain}",
                     "port": port.internal,
-                    "check_path": path,
                 }
         return out
 
