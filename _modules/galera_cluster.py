@@ -7,15 +7,14 @@ or — for a Job in its own pod — over TCP to ``db_host:db_port`` (the Galera 
 own password may likewise be read from the pillar at ``password_pillar``.
 """
 
-import json
-
 from salt.exceptions import CommandExecutionError
 
 try:
     import pymysql
 
-    from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+    from stacksalt.etcdstore import EtcdUnavailable
     from stacksalt.galera import mysqld, restart
+    from stacksalt.galera.store import GaleraStore
 
     HAS_LIBS = True
 except ImportError:  # pragma: no cover - depends on the minion's environment
@@ -160,16 +159,8 @@ def etcd_status(cluster, endpoints):
 
         salt ctl01 galera_cluster.etcd_status local '["http://10.77.1.11:2379"]'
     """
-    store = EtcdStore(list(endpoints), f"/galera/{cluster}")
     try:
-        statuses = {k: json.loads(v) for k, v in store.get_prefix("status").items()}
-        return {
-            "state": store.get("state"),
-            "uuid": store.get("uuid"),
-            "leader": store.get("leader"),
-            "nodes": sorted(store.get_prefix("nodes")),
-            "status": statuses,
-        }
+        return GaleraStore.connect(endpoints, cluster).summary()
     except EtcdUnavailable as exc:
         raise CommandExecutionError(str(exc)) from exc
 
@@ -186,8 +177,10 @@ def set_recovery(cluster, endpoints):
 
         salt ctl01 galera_cluster.set_recovery local '["http://10.77.1.11:2379"]'
     """
-    store = EtcdStore(list(endpoints), f"/galera/{cluster}")
-    store.put("state", "RECOVERY")
+    try:
+        GaleraStore.connect(endpoints, cluster).request_recovery()
+    except EtcdUnavailable as exc:
+        raise CommandExecutionError(str(exc)) from exc
     return True
 
 
@@ -353,9 +346,8 @@ def is_leader(cluster, node, endpoints):
 
         salt ctl01 galera_cluster.is_leader local ctl01 '["http://10.77.1.11:2379"]'
     """
-    store = EtcdStore(list(endpoints), f"/galera/{cluster}")
     try:
-        return store.get("leader") == node
+        return GaleraStore.connect(endpoints, cluster).leader() == node
     except EtcdUnavailable as exc:
         raise CommandExecutionError(str(exc)) from exc
 

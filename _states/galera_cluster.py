@@ -20,8 +20,9 @@ import time
 from salt.exceptions import CommandExecutionError
 
 try:
-    from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+    from stacksalt.etcdstore import EtcdUnavailable
     from stacksalt.galera import restart as rolling
+    from stacksalt.galera.store import GaleraStore, prefix
 except ImportError:  # pragma: no cover - __virtual__ below reports the missing module
     rolling = None
 
@@ -125,7 +126,7 @@ def restarted_in_turn(
         )
         return ret
     running = _member(socket, size)[1] != "not answering"
-    store = EtcdStore(list(endpoints), f"/galera/{cluster}")
+    store = GaleraStore.connect(endpoints, cluster)
 
     def look():
         ok, _state, what = _member(socket, size)
@@ -149,7 +150,7 @@ def restarted_in_turn(
     except (rolling.RestartError, EtcdUnavailable) as exc:
         ret["comment"] = (
             f"{name} not restarted in turn: {exc}; read 'journalctl -u {name}' and "
-            f"'etcdctl get --prefix /galera/{cluster}/'"
+            f"'etcdctl get --prefix {prefix(cluster)}/'"
         )
         return ret
     if __salt__["galera_cluster.restart_due"](list(files), name):

@@ -6,8 +6,7 @@ under ``/galera/<cluster>/``, asks :func:`stacksalt.galera.decision.decide` what
 it, and writes what it decided and why to ``status/<node>``. It also serves the checker
 (``/ready``, ``/live``) for HAProxy and probes, and keeps every HAProxy pointed at the leader.
 
-etcd layout: ``state``, ``uuid``, ``leader``, ``nodes/<name>`` (on a lease), ``queue/<name>``,
-``seqno/<name>``, ``recovery_started_at``, ``lock`` (on a lease), ``status/<name>``.
+The cluster's record in etcd (its keys) is :mod:`stacksalt.galera.store`'s.
 
 Run: ``python -m stacksalt.galera.agent --config /etc/stacksalt/galera.yaml``.
 """
@@ -31,7 +30,7 @@ from pathlib import Path
 import pymysql
 import yaml
 
-from stacksalt.etcdstore import EtcdError, EtcdStore, EtcdUnavailable, Lease
+from stacksalt.etcdstore import EtcdError, EtcdUnavailable, Lease
 from stacksalt.galera import haproxy, mysqld
 from stacksalt.galera.checker import LivenessFacts, check_liveness, check_readiness
 from stacksalt.galera.decision import (
@@ -42,8 +41,12 @@ from stacksalt.galera.decision import (
     EtcdState,
     decide,
     donor_order,
+    gate_join,
+    join_peers,
+    leader_to_claim,
 )
-from stacksalt.galera.facts import ZERO_UUID, NodeFacts, SeqnoRecord
+from stacksalt.galera.facts import ZERO_UUID, NodeFacts
+from stacksalt.galera.store import START_LOCK, GaleraStore
 
 log = logging.getLogger("stacksalt.galera.agent")
 
@@ -111,9 +114,9 @@ class AgentConfig:
 
 
 class Agent:
-    def __init__(self, cfg: AgentConfig, store: EtcdStore | None = None):
+    def __init__(self, cfg: AgentConfig, store: GaleraStore | None = None):
         self.cfg = cfg
-        self.store = store or EtcdStore(cfg.etcd_endpoints, f"/galera/{cfg.cluster}")
+        self.store = store or GaleraStore.connect(cfg.etcd_endpoints, cfg.cluster)
         self.child: subprocess.Popen | None = None
         self.haproxy: subprocess.Popen | None = None
         self.haproxy_config: str | None = None  # the config the running HAProxy has
@@ -180,47 +183,16 @@ class Agent:
         )
 
     def etcd_state(self) -> EtcdState:
-        """The cluster's state in etcd, read with one range request (one consistent
-        revision, and one round trip instead of eight on a loaded machine)."""
-        snap = self.store.get_prefix("")
-        seqnos = {}
-        nodes, queue = [], {}
-        for key, text in snap.items():
-            kind, _, name = key.partition("/")
-            if not name:
-                continue
-            if kind == "seqno":
-                try:
-                    seqnos[name] = SeqnoRecord.from_json(name, text)
-                except ValueError as exc:
-                    log.warning("ignoring bad seqno record: %s", exc)
-            elif kind == "nodes":
-                nodes.append(name)
-            elif kind == "queue":
-                queue[name] = float(text)
-        started = snap.get("recovery_started_at")
-        holder = snap.get("lock")
-        uuid = snap.get("uuid")
-        self.stored_uuid = uuid
-        return EtcdState(
-            state=snap.get("state"),
-            cluster_uuid=uuid,
-            leader=snap.get("leader"),
-            live_nodes=frozenset(nodes),
-            queue=queue,
-            seqnos=seqnos,
-            lock_holder=holder.split("/", 1)[0] if holder else None,
-            recovery_started_at=float(started) if started else None,
-        )
+        """The cluster's record in etcd, read at one revision."""
+        state = self.store.snapshot()
+        self.stored_uuid = state.cluster_uuid
+        return state
 
     # -- etcd writes ---------------------------------------------------------------------------
 
     def register(self) -> None:
         """Keep ``nodes/<me>`` alive on a short lease while mysqld is Synced."""
-        if self.node_lease is not None and self.store.refresh(self.node_lease):
-            return
-        self.node_lease = self.store.grant(self.cfg.node_ttl)
-        self.store.put(f"nodes/{self.cfg.node}", str(int(time.time())), lease=self.node_lease)
+        self.node_lease = self.store.register(self.cfg.node, self.cfg.node_ttl, self.node_lease)
 
     def unregister(self) -> None:
         if self.node_lease is not None:
@@ -234,13 +206,13 @@ class Agent:
         if self.lock_lease is not None:
             self.store.refresh(self.lock_lease)
             return
-        taken, _holder, lease = self.store.try_lock("lock", self.cfg.node, self.cfg.lock_ttl)
+        taken, _holder, lease = self.store.try_lock(START_LOCK, self.cfg.node, self.cfg.lock_ttl)
         if taken:
             self.lock_lease = lease
 
     def release_lock(self) -> None:
         if self.lock_lease is not None:
-            self.store.unlock("lock", self.cfg.node)
+            self.store.unlock(START_LOCK, self.cfg.node)
             self.store.revoke(self.lock_lease)
             self.lock_lease = None
 
@@ -251,8 +223,7 @@ class Agent:
             return
         self.last_status = key
         text = json.dumps(record, sort_keys=True)
-        self.store.put(f"status/{self.cfg.node}", text)
-        self.store.put("status", text)
+        self.store.write_status(self.cfg.node, text)
         level = logging.ERROR if decision.action in (Action.ERROR, Action.FENCE) else logging.INFO
         log.log(level, "%s: %s", decision.action, decision.reason)
         for warning in decision.warnings:
@@ -261,16 +232,9 @@ class Agent:
     def set_state(self, new_state: ClusterState | None) -> None:
         if new_state is None:
             return
-        current = self.store.get("state")
-        if current == str(new_state):
-            return
-        self.store.put("state", str(new_state))
-        if new_state is ClusterState.STEADY:
-            for prefix in ("queue", "seqno"):
-                for name in self.store.get_prefix(prefix):
-                    self.store.delete(f"{prefix}/{name}")
-            self.store.delete("recovery_started_at")
-        log.info("cluster state %s -> %s", current, new_state)
+        current = self.store.set_state(new_state)
+        if current != str(new_state):
+            log.info("cluster state %s -> %s", current, new_state)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -321,9 +285,9 @@ class Agent:
                     self.store.refresh(self.lock_lease)
                 # A join takes seconds: the writer must not wait for it to follow a new leader
                 # (e.g. when this member was the leader and was killed).
-                self.update_haproxy(self.store.get("leader"))
+                self.update_haproxy(self.store.leader())
                 if joining:
-                    others = set(self.store.get_prefix("nodes")) - {self.cfg.node}
+                    others = self.store.live_members() - {self.cfg.node}
                     alone_since = None if others else (alone_since or now)
                     if alone_since is not None and now - alone_since >= self.cfg.join_abandon:
                         log.warning(
@@ -369,19 +333,10 @@ class Agent:
             return False
 
     def check_join(self, decision: Decision, etcd: EtcdState) -> Decision:
-        """A member's registration outlives its mariadbd by up to one look of its agent: when
-        every member crashed at once, the first agent to look still sees the others live.
-        Joining them is doomed (it is abandoned only once they unregister) and delays the
-        recovery, so a join goes ahead only when a live member's Galera port answers."""
-        members = self.cfg.cluster_config.members
-        peers = [n for n in members if n in etcd.live_nodes and n != self.cfg.node]
-        if not peers or any(map(self.answers, peers)):
-            return decision
-        return Decision(
-            Action.WAIT,
-            f"{decision.reason}; but no live member ({', '.join(peers)}) answers on its "
-            f"Galera port {self.cfg.galera_port}: waiting for their agents to see it",
-        )
+        """:func:`gate_join`: a JOIN only when a live member's Galera port answers."""
+        peers = join_peers(self.cfg.cluster_config.members, etcd.live_nodes, self.cfg.node)
+        answering = bool(peers) and any(map(self.answers, peers))
+        return gate_join(decision, peers, answering, self.cfg.galera_port)
 
     def start_mysqld(self, decision: Decision, local: NodeFacts, etcd: EtcdState) -> None:
         new_cluster = decision.action in (Action.BOOTSTRAP_NEW_CLUSTER, Action.RECOVERY_BOOTSTRAP)
@@ -419,37 +374,28 @@ class Agent:
         uuid = status.get("wsrep_cluster_state_uuid", "").lower()
         if new_cluster:
             # Never overwrite a stored uuid: a second cluster must be fenced, not adopted.
-            if not self.store.compare_and_put("uuid", None, uuid):
-                stored = self.store.get("uuid")
-                if stored != uuid:
-                    raise mysqld.MysqldError(
-                        f"bootstrapped cluster {uuid} but etcd already holds uuid {stored}; "
-                        "this node will be fenced"
-                    )
-            self.store.put("leader", self.cfg.node)
+            stored = self.store.claim_uuid(uuid)
+            if stored != uuid:
+                raise mysqld.MysqldError(
+                    f"bootstrapped cluster {uuid} but etcd already holds uuid {stored}; "
+                    "this node will be fenced"
+                )
+            self.store.set_leader(self.cfg.node)
         self.register()
         self.set_state(decision.new_state)
 
     def publish_seqno(self, local: NodeFacts) -> None:
         now = time.time()
-        if (
-            self.store.get("state") == str(ClusterState.RECOVERY)
-            and not self.store.get("recovery_started_at")
-            and not self.store.get_prefix("queue")
-        ):
-            self.store.compare_and_put("recovery_started_at", None, str(now))
-        self.store.put(f"queue/{self.cfg.node}", str(now))
         # Stamped now: the position was read while mariadbd was down and only this agent
         # starts it, so it is still current; stamping it with the time of the look before
         # the decision made it older than a recovery another member started meanwhile (a
         # needless second round of publishing).
         record = replace(local, seqno_read_at=now).to_record()
-        self.store.put(f"seqno/{self.cfg.node}", record.to_json())
+        self.store.publish_position(self.cfg.node, record, now)
         log.info("published position %s", local.position)
 
     def start_recovery(self, current: str | None) -> None:
-        if self.store.compare_and_put("state", current, str(ClusterState.RECOVERY)):
-            self.store.put("recovery_started_at", str(time.time()))
+        if self.store.start_recovery(current):
             log.warning("cluster state %s -> RECOVERY", current)
 
     def fence(self) -> None:
@@ -462,13 +408,10 @@ class Agent:
         self.fenced = True
 
     def keep_leader(self, live: frozenset[str], leader: str | None) -> None:
-        """The leader is the first live member in model order, kept while it lives."""
-        if leader in live:
-            return
-        names = [m["name"] for m in self.cfg.members]
-        first = next((n for n in names if n in live), None)
-        if first == self.cfg.node:
-            if self.store.compare_and_put("leader", leader, self.cfg.node):
+        """Take the leadership when :func:`leader_to_claim` says it is ours."""
+        members = self.cfg.cluster_config.members
+        if leader_to_claim(members, live, leader, self.cfg.node):
+            if self.store.take_leadership(leader, self.cfg.node):
                 log.info("leader %s -> %s", leader, self.cfg.node)
 
     def keep_admin(self) -> None:
@@ -477,7 +420,7 @@ class Agent:
         admin = self.cfg.admin or {}
         if self.admin_done or not admin.get("password"):
             return
-        if self.store.get("leader") != self.cfg.node:
+        if self.store.leader() != self.cfg.node:
             return
         user = admin.get("user", "stacksalt_admin")
         try:
@@ -578,7 +521,7 @@ class Agent:
                 self.register()
                 self.set_state(decision.new_state)
                 if etcd.cluster_uuid is None and local.cluster_uuid != ZERO_UUID:
-                    self.store.compare_and_put("uuid", None, local.cluster_uuid)
+                    self.store.claim_uuid(local.cluster_uuid)
                 self.keep_leader(etcd.live_nodes | {self.cfg.node}, etcd.leader)
                 if local.wsrep.get("wsrep_local_state_comment") == "Synced":
                     self.keep_admin()
@@ -588,7 +531,7 @@ class Agent:
                 self.publish_seqno(local)
             elif action is Action.FENCE:
                 self.fence()
-        self.update_haproxy(self.store.get("leader"))
+        self.update_haproxy(self.store.leader())
         return decision
 
     def not_ready(self, pid: int) -> Decision:
@@ -621,7 +564,7 @@ class Agent:
             f"but not ready ({comment}) for {waited:.0f} s",
         )
         self.write_status(decision)
-        self.update_haproxy(self.store.get("leader"))
+        self.update_haproxy(self.store.leader())
         return decision
 
     def run(self) -> None:
@@ -670,7 +613,7 @@ class Agent:
     def liveness(self):
         wsrep = self.wsrep()
         facts = LivenessFacts(
-            cluster_state=self.store.get("state"),
+            cluster_state=self.store.state(),
             sst_in_progress=_sst_running(),
             pid_file_exists=self.cfg.mysqld.pidfile.exists(),
             wsrep=wsrep,

@@ -1,34 +1,61 @@
-"""``python -m stacksalt.galera.check ready|live``: the spec's readiness and liveness checks
-for one member, as a command (Kubernetes exec probes, scripts). Exit 0 when the check passes,
-1 when it fails, 2 when it cannot run; the reason goes to stdout.
+"""``python -m stacksalt.galera.check ready|live``: the member's readiness or liveness, as a
+command (Kubernetes exec probes, scripts). Exit 0 when the check passes, 1 when it fails, 2
+when it cannot run; the reason goes to stdout.
 
-The same checks are served over HTTP by the agent (``/ready``, ``/live``) for HAProxy.
+It asks the member's agent (``GET /ready`` or ``/live`` on its check port), the one
+implementation HAProxy and the probes use too: the agent holds what a check needs across
+looks (the liveness rule on the previous state comment, the cluster uuid it read last).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import urllib.error
+import urllib.request
 
-from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
-from stacksalt.galera.agent import Agent, AgentConfig
+from stacksalt.galera.agent import AgentConfig
+
+
+def check_url(cfg: AgentConfig, check: str) -> str:
+    """Where the agent serves ``check``: its check address (loopback when it listens on
+    every address)."""
+    host = cfg.check_bind if cfg.check_bind not in ("", "0.0.0.0", "::") else "127.0.0.1"  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{cfg.check_port}/{check}"
+
+
+def ask(url: str, timeout: float) -> tuple[int, str]:
+    """The agent's answer: (1 failed / 0 passed, reason); OSError when nobody answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http only
+            return 0, response.read().decode(errors="replace").strip()
+    except urllib.error.HTTPError as exc:
+        if exc.code != 503:
+            raise OSError(f"HTTP {exc.code}") from exc
+        return 1, exc.read().decode(errors="replace").strip()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stacksalt-galera-check", description=__doc__)
     parser.add_argument("check", choices=("ready", "live"))
     parser.add_argument("--config", default="/etc/stacksalt/galera.yaml")
+    parser.add_argument(
+        "--timeout", type=float, default=5.0, help="seconds to wait for the agent (default 5)"
+    )
     args = parser.parse_args(argv)
-    cfg = AgentConfig.load(args.config)
-    agent = Agent(cfg, EtcdStore(cfg.etcd_endpoints, f"/galera/{cfg.cluster}"))
+    url = check_url(AgentConfig.load(args.config), args.check)
     try:
-        agent.stored_uuid = agent.store.get("uuid")
-        ok, reason = agent.readiness() if args.check == "ready" else agent.liveness()
-    except EtcdUnavailable as exc:
-        print(f"cannot check: {exc}")
+        code, reason = ask(url, args.timeout)
+    except OSError as exc:
+        print(
+            f"cannot check: the Galera agent does not answer on {url} ({exc}); is it running? "
+            "See its log ('journalctl -u stacksalt-galera', or the container's output)"
+        )
         return 2
     print(reason)
-    return 0 if ok else 1
+    return code
 
 
 if __name__ == "__main__":

@@ -446,6 +446,35 @@ def donor_order(
     return others
 
 
+def leader_to_claim(
+    members: Sequence[str], live: frozenset[str], leader: str | None, me: str
+) -> bool:
+    """Whether ``me`` takes the leadership: the leader is the first live member in model
+    order, and it is kept while it lives (a member coming back does not take it back)."""
+    if leader in live:
+        return False
+    return next((n for n in members if n in live), None) == me
+
+
+def join_peers(members: Sequence[str], live: frozenset[str], me: str) -> list[str]:
+    """The live members a joiner would join, in model order."""
+    return [n for n in members if n in live and n != me]
+
+
+def gate_join(decision: Decision, peers: Sequence[str], answering: bool, port: int) -> Decision:
+    """A JOIN goes ahead only when one of the live ``peers`` answers on its Galera ``port``
+    (``answering``). A member's registration outlives its mariadbd by up to one look of its
+    agent: when every member crashed at once, the first agent to look still sees the others
+    live, and joining them is doomed (abandoned only once they unregister)."""
+    if decision.action is not Action.JOIN or not peers or answering:
+        return decision
+    return Decision(
+        Action.WAIT,
+        f"{decision.reason}; but no live member ({', '.join(peers)}) answers on its "
+        f"Galera port {port}: waiting for their agents to see it",
+    )
+
+
 def _fence(ctx: _Ctx) -> Decision | None:
     stored = ctx.etcd.cluster_uuid
     mine = ctx.local.cluster_uuid

@@ -2,9 +2,10 @@
 
 A highstate applies a new configuration to every member at once. Restarting them all at once
 would take the whole cluster down (a full outage and a recovery), so each member restarts
-only while it holds the cluster's restart lock in etcd (``/galera/<cluster>/restart``, on a
-lease), and only once the cluster is whole again (every member Synced), then waits until it is
-Synced itself before it lets the next one go. The writer's HAProxy moves clients off a leader
+only while it holds the cluster's restart lock in etcd
+(:data:`~stacksalt.galera.store.RESTART_LOCK`, on a lease), and only once the cluster is
+whole again (every member Synced), then waits until it is Synced itself before it lets the
+next one go. The writer's HAProxy moves clients off a leader
 that restarts.
 
 A member needs a restart when one of its configuration files was modified after its agent
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-LOCK = "restart"
+from stacksalt.galera.store import RESTART_LOCK, GaleraStore
 
 
 class RestartError(RuntimeError):
@@ -73,7 +74,7 @@ class Look:
 
 
 def restart_in_turn(
-    store,
+    store: GaleraStore,
     node: str,
     restart: Callable[[], None],
     look: Callable[[], Look],
@@ -96,9 +97,9 @@ def restart_in_turn(
     lease = None
     holder = None
     while lease is None:
-        taken, holder, lease = store.try_lock(LOCK, node, lock_ttl)
+        taken, holder, lease = store.try_lock(RESTART_LOCK, node, lock_ttl)
         if taken and lease is None:  # our own lock, left by a run that died: take it anew
-            store.unlock(LOCK, node)
+            store.unlock(RESTART_LOCK, node)
             continue
         if lease is not None:
             break
@@ -118,7 +119,7 @@ def restart_in_turn(
         _wait(store, lease, look, deadline, interval, "Synced after the restart")
         log(f"{node}: Synced again")
     finally:
-        store.unlock(LOCK, node)
+        store.unlock(RESTART_LOCK, node)
         store.revoke(lease)
     return waited
 

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from stacksalt.etcdstore import EtcdStore
 from stacksalt.galera import restart
+from stacksalt.galera.store import RESTART_LOCK, GaleraStore
 
 pytestmark = [pytest.mark.requires("etcd"), pytest.mark.usefixtures("etcd")]
 
@@ -46,7 +46,7 @@ class Cluster:
 
 
 def test_members_restart_one_at_a_time(etcd):
-    store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
+    store = GaleraStore.connect([etcd], f"t{time.monotonic_ns()}")
     cluster = Cluster()
     errors = []
 
@@ -66,23 +66,23 @@ def test_members_restart_one_at_a_time(etcd):
     assert not errors
     assert sorted(cluster.order) == ["a", "b", "c"]
     assert cluster.most_down == 1
-    assert store.get(restart.LOCK) is None
+    assert store.lock_holder(RESTART_LOCK) is None
 
 
 def test_a_failed_restart_releases_the_lock(etcd):
-    store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
+    store = GaleraStore.connect([etcd], f"t{time.monotonic_ns()}")
 
     def fails():
         raise restart.RestartError("systemctl restart stacksalt-galera failed")
 
     with pytest.raises(restart.RestartError, match="failed"):
         restart.restart_in_turn(store, "a", fails, lambda: restart.Look(True, "ok"), timeout=5)
-    assert store.get(restart.LOCK) is None
+    assert store.lock_holder(RESTART_LOCK) is None
 
 
 def test_no_turn_within_the_timeout_is_a_clear_error(etcd):
-    store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
-    taken, _, _lease = store.try_lock(restart.LOCK, "b", 30)
+    store = GaleraStore.connect([etcd], f"t{time.monotonic_ns()}")
+    taken, _, _lease = store.try_lock(RESTART_LOCK, "b", 30)
     assert taken
     with pytest.raises(restart.RestartError, match="still held by b"):
         restart.restart_in_turn(
@@ -91,7 +91,7 @@ def test_no_turn_within_the_timeout_is_a_clear_error(etcd):
 
 
 def test_a_member_that_never_comes_back_fails_and_frees_the_turn(etcd):
-    store = EtcdStore([etcd], f"/galera/t{time.monotonic_ns()}")
+    store = GaleraStore.connect([etcd], f"t{time.monotonic_ns()}")
     state = {"up": True}
 
     def restart_never_returns():
@@ -106,4 +106,4 @@ def test_a_member_that_never_comes_back_fails_and_frees_the_turn(etcd):
             timeout=1,
             interval=0.1,
         )
-    assert store.get(restart.LOCK) is None
+    assert store.lock_holder(RESTART_LOCK) is None

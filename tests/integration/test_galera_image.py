@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+from stacksalt.etcdstore import EtcdUnavailable
+from stacksalt.galera.store import GaleraStore
 from stacksalt.images import build
 from stacksalt.images import plan as plan_mod
 from stacksalt.images.cli import main
@@ -173,9 +174,9 @@ def synced(container: str, size: int) -> dict[str, str] | None:
     return None
 
 
-def etcd_get(store: EtcdStore, key: str) -> str | None:
+def etcd_state(store: GaleraStore) -> str | None:
     try:
-        return store.get(key)
+        return store.state()
     except EtcdUnavailable:
         return None
 
@@ -214,14 +215,14 @@ def test_single_member_bootstraps_and_recovers_from_a_full_outage(refs, etcd):
     run(
         refs["galera"], name, address, member_pillar(CLUSTER, "galera1", {"galera1": address}, etcd)
     )
-    store = EtcdStore([etcd], f"/galera/{CLUSTER}")
+    store = GaleraStore.connect([etcd], CLUSTER)
 
     # Bootstrap: Synced, etcd STEADY with the cluster's uuid, the readiness check passes.
     status = wait_for("the first bootstrap", lambda: synced(name, 1), name)
-    wait_for("state STEADY", lambda: etcd_get(store, "state") == "STEADY", name)
-    uuid = store.get("uuid")
+    wait_for("state STEADY", lambda: etcd_state(store) == "STEADY", name)
+    uuid = store.uuid()
     assert uuid == status["wsrep_cluster_state_uuid"].lower()
-    assert store.get("leader") == "galera1"
+    assert store.leader() == "galera1"
     check = wait_for("the readiness check", lambda: ready(name).returncode == 0, name, 60)
     assert check
     log = logs(name)
@@ -248,9 +249,9 @@ def test_single_member_bootstraps_and_recovers_from_a_full_outage(refs, etcd):
     sh("docker", "kill", "-s", "KILL", name)
     sh("docker", "start", name)
     status = wait_for("recovery to Synced", lambda: synced(name, 1), name)
-    wait_for("state STEADY again", lambda: etcd_get(store, "state") == "STEADY", name)
+    wait_for("state STEADY again", lambda: etcd_state(store) == "STEADY", name)
     assert status["wsrep_cluster_state_uuid"].lower() == uuid
-    assert store.get("uuid") == uuid
+    assert store.uuid() == uuid
     assert ready(name).returncode == 0
     log = logs(name)
     for action in ("START_RECOVERY", "PUBLISH_SEQNO", "RECOVERY_BOOTSTRAP"):
@@ -268,11 +269,11 @@ def test_three_members_build_a_cluster_and_recover_from_a_full_outage(refs, etcd
     names = {node: f"{NS}-{cluster}-{node}" for node in members}
     for node, address in members.items():
         run(refs["galera"], names[node], address, member_pillar(cluster, node, members, etcd))
-    store = EtcdStore([etcd], f"/galera/{cluster}")
+    store = GaleraStore.connect([etcd], cluster)
     for name in names.values():
         wait_for("the cluster of three", lambda name=name: synced(name, 3), name)
-    wait_for("state STEADY", lambda: etcd_get(store, "state") == "STEADY", names["galera1"])
-    uuid = store.get("uuid")
+    wait_for("state STEADY", lambda: etcd_state(store) == "STEADY", names["galera1"])
+    uuid = store.uuid()
     first = names["galera1"]
     assert wsrep(first)["wsrep_cluster_state_uuid"].lower() == uuid
     bootstrapped = [n for n in names.values() if "BOOTSTRAP_NEW_CLUSTER" in logs(n)]
@@ -290,8 +291,8 @@ def test_three_members_build_a_cluster_and_recover_from_a_full_outage(refs, etcd
     for name in names.values():
         status = wait_for("recovery of all three", lambda name=name: synced(name, 3), name)
         assert status["wsrep_cluster_state_uuid"].lower() == uuid
-    wait_for("state STEADY again", lambda: etcd_get(store, "state") == "STEADY", first)
-    assert store.get("uuid") == uuid
+    wait_for("state STEADY again", lambda: etcd_state(store) == "STEADY", first)
+    assert store.uuid() == uuid
     recovered = [n for n in names.values() if "RECOVERY_BOOTSTRAP" in logs(n)]
     assert len(recovered) == 1, recovered  # one member bootstraps from its data, two join
     for name in names.values():

@@ -19,7 +19,7 @@ import urllib.request
 import pymysql
 import pytest
 
-from stacksalt.etcdstore import EtcdStore
+from stacksalt.galera.store import GaleraStore
 
 from .helpers import ADDR, CTL, dexec, wait_for
 
@@ -42,13 +42,12 @@ def wsrep(node: str) -> dict[str, str]:
     return dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
 
 
-def store() -> EtcdStore:
-    return EtcdStore([f"http://{ADDR[n]}:2379" for n in CTL], "/galera/local")
+def store() -> GaleraStore:
+    return GaleraStore.connect([f"http://{ADDR[n]}:2379" for n in CTL], "local")
 
 
 def status(node: str) -> dict:
-    text = store().get(f"status/{node}")
-    return json.loads(text) if text else {}
+    return store().status(node)
 
 
 def all_synced(size: int = 3) -> bool:
@@ -141,7 +140,7 @@ def prepare_writer() -> str:
     """Create the writer's database, table and account on the leader; ids continue after the
     table's highest. Returns the account's password (sent on stdin, never on argv)."""
     password = secrets.token_urlsafe(18)
-    leader = store().get("leader")
+    leader = store().leader()
     sql(
         leader,
         "CREATE DATABASE IF NOT EXISTS writes_test;"
@@ -224,10 +223,10 @@ def log_count(node: str, text: str) -> int:
 
 def test_three_synced_members_with_leader_and_single_writer(db):
     s = store()
-    assert s.get("state") == "STEADY"
-    leader = s.get("leader")
+    assert s.state() == "STEADY"
+    leader = s.leader()
     assert leader in CTL
-    assert sorted(s.get_prefix("nodes")) == list(CTL)
+    assert sorted(s.live_members()) == list(CTL)
     assert all(ready(n) == 200 for n in CTL)
     cfg = dexec("ctl02", "cat /run/stacksalt/galera-haproxy.cfg")
     servers = [ln.split() for ln in cfg.splitlines() if ln.strip().startswith("server ")]
@@ -242,7 +241,7 @@ def test_three_synced_members_with_leader_and_single_writer(db):
 @pytest.mark.parametrize("victim", ["leader", "non-leader"])
 def test_kill9_one_member_during_writes(db, victim):
     s = store()
-    leader = s.get("leader")
+    leader = s.leader()
     node = leader if victim == "leader" else next(n for n in CTL if n != leader)
     ists = log_count(node, "Receiving IST")
     with writing(db) as w:
@@ -251,7 +250,7 @@ def test_kill9_one_member_during_writes(db, victim):
         if victim == "leader":
             new = wait_for(
                 "a new leader",
-                lambda: (s.get("leader") not in (None, leader)) and s.get("leader"),
+                lambda: (s.leader() not in (None, leader)) and s.leader(),
                 timeout=60,
             )
         w.wait_more(50)
@@ -289,12 +288,12 @@ def test_kill9_all_members_recovers_without_operator(db):
         wait_synced()
         w.wait_more(30)
     assert_nothing_lost(w)
-    assert store().get("state") == "STEADY"
+    assert store().state() == "STEADY"
 
 
 def test_member_alone_with_newer_rows_is_chosen_after_full_outage(db):
     s = store()
-    survivor = s.get("leader")
+    survivor = s.leader()
     others = [n for n in CTL if n != survivor]
     for node in others:
         agent(node, "stop")
@@ -314,7 +313,7 @@ def test_member_alone_with_newer_rows_is_chosen_after_full_outage(db):
     assert_nothing_lost(w)
     decision = status(survivor)
     assert decision["action"] in ("RECOVERY_BOOTSTRAP", "KEEP_RUNNING")
-    assert s.get("leader") == survivor
+    assert s.leader() == survivor
     for node in others:
         have = {int(x) for x in sql(node, "SELECT id FROM writes_test.t;").split()}
         assert alone <= have
@@ -339,8 +338,8 @@ def test_force_bootstrap_picks_the_named_member(db, cluster):
     for node in CTL:
         agent(node, "start")
     wait_synced()
-    assert store().get("leader") == forced
-    seen = store().get("status")
+    assert store().leader() == forced
+    seen = store().status()
     assert status(forced)["action"] in ("RECOVERY_BOOTSTRAP", "KEEP_RUNNING"), seen
     # the highstate puts the model's configuration back (and the cluster survives it)
     rows = runtime.highstate(runtime.client(), cluster, timeout=JOB_TIMEOUT)
@@ -352,7 +351,7 @@ def test_force_bootstrap_picks_the_named_member(db, cluster):
 
 def test_member_with_foreign_uuid_is_fenced(db):
     s = store()
-    leader = s.get("leader")
+    leader = s.leader()
     node = next(n for n in CTL if n != leader)
     agent(node, "stop")
     dexec(
@@ -367,7 +366,7 @@ def test_member_with_foreign_uuid_is_fenced(db):
     assert "split brain" in decision["reason"]
     assert dexec(node, "pgrep -x mariadbd", check=False).strip() == ""
     assert ready(node) == 503
-    assert node not in s.get_prefix("nodes")
+    assert node not in s.live_members()
     with writing(db) as w:  # the other two serve on
         w.wait_more(20)
     # the operator wipes the fenced node; it rejoins by SST

@@ -7,9 +7,10 @@ import socket
 
 import pytest
 
-from stacksalt.etcdstore import EtcdStore, EtcdUnavailable
+from stacksalt.etcdstore import EtcdUnavailable
 from stacksalt.galera import mysqld
 from stacksalt.galera.agent import Agent, AgentConfig
+from stacksalt.galera.store import GaleraStore
 
 
 def _dead_endpoint() -> str:
@@ -33,7 +34,7 @@ def agent(tmp_path):
         runtime_dir=str(tmp_path / "run"),
         haproxy_enabled=False,
     )
-    return Agent(cfg, EtcdStore(cfg.etcd_endpoints, "/galera/t", timeout=0.5))
+    return Agent(cfg, GaleraStore.connect(cfg.etcd_endpoints, "t", timeout=0.5))
 
 
 def test_no_etcd_means_no_bootstrap(agent):

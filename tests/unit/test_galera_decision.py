@@ -16,12 +16,16 @@ from stacksalt.galera.decision import (
     ClusterConfig,
     ClusterState,
     ConfigError,
+    Decision,
     EtcdState,
     NoWinnerError,
     choose_winner,
     classify_publications,
     decide,
     donor_order,
+    gate_join,
+    join_peers,
+    leader_to_claim,
     parse_state,
     validate_config,
 )
@@ -973,3 +977,47 @@ def test_status_record_is_json_ready():
 def test_donor_order_keeps_the_leader_out_of_state_transfers(joiner, leader, live, expected):
     members = ("ctl01", "ctl02", "ctl03")
     assert donor_order(members, joiner, leader, frozenset(live)) == expected
+
+
+M3 = ("n1", "n2", "n3")
+
+
+@pytest.mark.parametrize(
+    ("live", "leader", "me", "claims"),
+    [
+        (frozenset(M3), "n1", "n1", False),  # the leader lives: nothing to do
+        (frozenset({"n2", "n3"}), "n2", "n1", False),  # kept while it lives, even if n1 is back
+        (frozenset({"n1", "n2", "n3"}), "n3", "n1", False),  # a member coming back waits
+        (frozenset({"n2", "n3"}), "n1", "n2", True),  # the leader died: first live member
+        (frozenset({"n2", "n3"}), "n1", "n3", False),  # ... and only it
+        (frozenset({"n3"}), None, "n3", True),  # no leader yet
+        (frozenset(), None, "n1", False),  # nobody live: nobody claims
+        (frozenset({"n1", "n2"}), "gone", "n1", True),  # a leader that is not a member
+    ],
+)
+def test_leader_to_claim(live, leader, me, claims):
+    assert leader_to_claim(M3, live, leader, me) is claims
+
+
+def test_join_peers_in_model_order_without_me():
+    assert join_peers(M3, frozenset({"n3", "n1", "n2"}), "n2") == ["n1", "n3"]
+    assert join_peers(M3, frozenset({"n2"}), "n2") == []
+
+
+JOIN = Decision(Action.JOIN, "the cluster is STEADY with live members")
+
+
+@pytest.mark.parametrize(
+    ("decision", "peers", "answering", "action"),
+    [
+        (JOIN, ["n1"], True, Action.JOIN),  # a peer answers: join
+        (JOIN, ["n1", "n3"], False, Action.WAIT),  # registered but dead: wait
+        (JOIN, [], False, Action.JOIN),  # nobody to ask (decide chose the join)
+        (Decision(Action.PUBLISH_SEQNO, "recovery"), ["n1"], False, Action.PUBLISH_SEQNO),
+    ],
+)
+def test_gate_join(decision, peers, answering, action):
+    out = gate_join(decision, peers, answering, 4567)
+    assert out.action is action
+    if action is Action.WAIT:
+        assert "n1, n3" in out.reason and "4567" in out.reason and JOIN.reason in out.reason
