@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from salt.exceptions import CommandExecutionError
 
 try:
+    from stacksalt.rabbitmq import decision as join_logic
     from stacksalt.rabbitmq import policies as policy_logic
     from stacksalt.rabbitmq import validate as validate_logic
 
@@ -99,28 +100,6 @@ def config_valid(name, instances=None, hostname=None, services=None, pillar_key=
 # --------------------------------------------------------------------------------------------
 
 
-def _membership(local):
-    return {
-        "cluster_name": local.get("cluster_name"),
-        "members": sorted(local.get("cluster_members", [])),
-    }
-
-
-def _predicted(plan, cluster_name):
-    """What the membership looks like after ``plan`` (for test mode)."""
-    old = _membership(plan["local"])
-    members = set(old["members"])
-    if plan["action"] in ("join", "reset_and_join"):
-        members = {plan["local_node"], plan["target"]}
-        members.update(plan.get("target_members", []))
-        members -= set(plan["forget"]) - {plan["local_node"]}
-    elif plan["action"] == "forget":
-        members -= set(plan["forget"])
-    elif plan["action"] == "set_cluster_name" and plan["reset"]:
-        members = {plan["local_node"]}
-    return {"cluster_name": cluster_name, "members": sorted(members)}
-
-
 def data_consistent(name, members, mnesia_dir, service, env=None):
     """
     Before a member starts: when its service is not running and its data says it is
@@ -188,7 +167,7 @@ def joined(name, members, cluster_name, env=None, timeout=300, interval=3):
     except (ValueError, CommandExecutionError) as exc:
         ret["comment"] = f"cannot join {name} to cluster '{cluster_name}': {exc}"
         return ret
-    old = _membership(plan["local"])
+    old = join_logic.membership(plan["local"])
     if plan["action"] == "already_joined":
         ret.update(result=True, comment=plan["reason"])
         return ret
@@ -203,7 +182,11 @@ def joined(name, members, cluster_name, env=None, timeout=300, interval=3):
         ret.update(
             result=None,
             comment=f"would {plan['action'].replace('_', ' ')}: {plan['reason']}",
-            changes={"old": old, "new": _predicted(plan, cluster_name), "steps": plan["steps"]},
+            changes={
+                "old": old,
+                "new": join_logic.predicted_membership(plan, cluster_name),
+                "steps": plan["steps"],
+            },
         )
         return ret
 
@@ -240,7 +223,7 @@ def joined(name, members, cluster_name, env=None, timeout=300, interval=3):
         ret["comment"] = f"{name} is still not joined: {plan['reason']}"
         ret["changes"] = {"old": old, "steps": done} if done else {}
         return ret
-    new = _membership(plan["local"])
+    new = join_logic.membership(plan["local"])
     if done:
         ret["changes"] = {"old": old, "new": new, "steps": done}
     ret.update(result=True, comment=plan["reason"])
@@ -469,21 +452,6 @@ def _user_diff(name, password, tags, perms, conn):
     return changes
 
 
-def _norm_perms(perms):
-    """``{vhost: [conf, write, read]}``; a vhost with ``None`` or ``true`` gets ``.*``."""
-    out = {}
-    for vhost, given in (perms or {}).items():
-        value = given
-        if value in (None, True):
-            value = [".*", ".*", ".*"]
-        if isinstance(value, dict):
-            value = [value.get(k, ".*") for k in ("configure", "write", "read")]
-        if len(value) != 3:
-            raise ValueError(f"permissions on {vhost}: need [configure, write, read], got {value}")
-        out[vhost] = [str(v) for v in value]
-    return out
-
-
 def user_present(name, password_pillar, tags=(), perms=None, node=None, env=None):
     """
     Ensure user ``name`` exists with the password held in the pillar at ``password_pillar``
@@ -507,12 +475,7 @@ def user_present(name, password_pillar, tags=(), perms=None, node=None, env=None
         return ret
     tags = list(tags or [])
     try:
-        perms = _norm_perms(perms)
-        for vhost, patterns in perms.items():
-            for pattern in patterns:
-                problem = pattern and policy_logic.check_pattern(pattern)
-                if problem:
-                    raise ValueError(f"permissions on {vhost}: {problem}")
+        perms = policy_logic.user_permissions(perms)
     except ValueError as exc:
         ret["comment"] = f"user {name}: {exc}; nothing changed"
         return ret

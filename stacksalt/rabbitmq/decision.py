@@ -40,6 +40,8 @@ __all__ = [
     "Step",
     "decide",
     "forgotten_while_stopped",
+    "membership",
+    "predicted_membership",
     "rabbitmqctl_steps",
 ]
 
@@ -448,3 +450,27 @@ def forgotten_while_stopped(
                 f"{local_node} was forgotten and would refuse to boot"
             )
     return None
+
+
+def membership(local: Mapping) -> dict:
+    """A member's view of its cluster as the state reports it: the name and the members."""
+    return {
+        "cluster_name": local.get("cluster_name"),
+        "members": sorted(local.get("cluster_members", [])),
+    }
+
+
+def predicted_membership(plan: Mapping, cluster_name: str) -> dict:
+    """What the membership will be once ``plan`` ran (what ``test=True`` reports): ``plan``
+    is the execution module's join plan (``action``, ``local``, ``local_node``, ``target``,
+    ``target_members``, ``forget``, ``reset``)."""
+    members = set(membership(plan["local"])["members"])
+    if plan["action"] in ("join", "reset_and_join"):
+        members = {plan["local_node"], plan["target"]}
+        members.update(plan.get("target_members", []))
+        members -= set(plan["forget"]) - {plan["local_node"]}
+    elif plan["action"] == "forget":
+        members -= set(plan["forget"])
+    elif plan["action"] == "set_cluster_name" and plan["reset"]:
+        members = {plan["local_node"]}
+    return {"cluster_name": cluster_name, "members": sorted(members)}

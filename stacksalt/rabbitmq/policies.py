@@ -264,6 +264,28 @@ def check_pattern(pattern: Any) -> str | None:
     return None
 
 
+def user_permissions(perms: Mapping[str, Any] | None) -> dict[str, list[str]]:
+    """A user's permissions as ``{vhost: [configure, write, read]}``, each a valid regular
+    expression: ``None`` or ``true`` for a vhost means ``.*`` on all three, a mapping names
+    them (``.*`` for the ones left out). A ValueError names the vhost and what is wrong."""
+    out = {}
+    for vhost, given in (perms or {}).items():
+        value = given
+        if value is None or value is True:
+            value = [".*", ".*", ".*"]
+        if isinstance(value, Mapping):
+            value = [value.get(k, ".*") for k in ("configure", "write", "read")]
+        if not isinstance(value, list | tuple) or len(value) != 3:
+            raise ValueError(f"permissions on {vhost}: need [configure, write, read], got {value}")
+        value = [str(v) for v in value]
+        for pattern in value:
+            problem = pattern and check_pattern(pattern)
+            if problem:
+                raise ValueError(f"permissions on {vhost}: {problem}")
+        out[vhost] = value
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Policy builders
 # --------------------------------------------------------------------------------------------

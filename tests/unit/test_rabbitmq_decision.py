@@ -15,6 +15,8 @@ from stacksalt.rabbitmq.decision import (
     Step,
     decide,
     forgotten_while_stopped,
+    membership,
+    predicted_membership,
     rabbitmqctl_steps,
 )
 
@@ -369,3 +371,60 @@ def test_forgotten_while_stopped(case, data_members, peers, stale):
     assert (reason is not None) is stale, case
     if stale:
         assert "rabbit@c" in reason and "forgotten" in reason
+
+
+def _plan(action, local_members, **extra):
+    plan = {
+        "action": action,
+        "local": {"cluster_name": "old", "cluster_members": local_members},
+        "local_node": "rabbit@b",
+        "target": "rabbit@a",
+        "forget": [],
+        "reset": False,
+    }
+    plan.update(extra)
+    return plan
+
+
+@pytest.mark.parametrize(
+    ("plan", "members"),
+    [
+        # a blank node joins the first member, which already clusters with c
+        (
+            _plan("join", ["rabbit@b"], target_members=["rabbit@a", "rabbit@c"]),
+            ["rabbit@a", "rabbit@b", "rabbit@c"],
+        ),
+        # reset and join: its old peers are gone, the target's forgotten member too
+        (
+            _plan(
+                "reset_and_join",
+                ["rabbit@b", "rabbit@x"],
+                target_members=["rabbit@a", "rabbit@b", "rabbit@old"],
+                forget=["rabbit@old", "rabbit@b"],
+            ),
+            ["rabbit@a", "rabbit@b"],
+        ),
+        # forget a member that left the model
+        (
+            _plan("forget", ["rabbit@a", "rabbit@b", "rabbit@d"], forget=["rabbit@d"]),
+            ["rabbit@a", "rabbit@b"],
+        ),
+        # the founder names a cluster it resets into
+        (_plan("set_cluster_name", ["rabbit@b", "rabbit@z"], reset=True), ["rabbit@b"]),
+        # the founder names the cluster it is alone in
+        (_plan("set_cluster_name", ["rabbit@b"]), ["rabbit@b"]),
+    ],
+)
+def test_predicted_membership(plan, members):
+    assert predicted_membership(plan, "openstack") == {
+        "cluster_name": "openstack",
+        "members": members,
+    }
+
+
+def test_membership_sorts_and_tolerates_a_missing_list():
+    assert membership({"cluster_name": "c", "cluster_members": ["b", "a"]}) == {
+        "cluster_name": "c",
+        "members": ["a", "b"],
+    }
+    assert membership({}) == {"cluster_name": None, "members": []}

@@ -18,6 +18,7 @@ from stacksalt.rabbitmq.policies import (
     check_pattern,
     notification_pattern,
     notification_topics,
+    user_permissions,
 )
 
 SERVICES = {"nova": {"enabled": True}, "neutron": {}, "ceilometer": {"enabled": True}}
@@ -250,3 +251,30 @@ def test_check_pattern(pattern, problem: str | None) -> None:
         assert result is None
     else:
         assert problem in result
+
+
+@pytest.mark.parametrize(
+    ("given", "wanted"),
+    [
+        (None, {}),
+        ({"/": None}, {"/": [".*", ".*", ".*"]}),
+        ({"/": True}, {"/": [".*", ".*", ".*"]}),
+        ({"/o": ["^nova", "", ".*"]}, {"/o": ["^nova", "", ".*"]}),
+        ({"/o": {"write": "^q"}}, {"/o": [".*", "^q", ".*"]}),
+    ],
+)
+def test_user_permissions(given, wanted):
+    assert user_permissions(given) == wanted
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"/o": [".*", ".*"]}, "permissions on /o: need [configure, write, read]"),
+        ({"/o": "all"}, "permissions on /o: need [configure, write, read]"),
+        ({"/o": ["(", ".*", ".*"]}, "permissions on /o: invalid regular expression '('"),
+    ],
+)
+def test_user_permissions_refused(given, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        user_permissions(given)
