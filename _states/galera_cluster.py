@@ -21,6 +21,7 @@ from salt.exceptions import CommandExecutionError
 
 try:
     from stacksalt.etcdstore import EtcdUnavailable
+    from stacksalt.galera import leader_only
     from stacksalt.galera import restart as rolling
     from stacksalt.galera.store import GaleraStore, prefix
 except ImportError:  # pragma: no cover - __virtual__ below reports the missing module
@@ -165,16 +166,10 @@ def restarted_in_turn(
 
 
 def _leader_only(ret, leader, present, wait=20, interval=1):
-    """Schema changes run on the leader only (Galera replicates them); None when this member
-    must apply the change itself.
-
+    """None when this member applies the change itself (it is the leader, or the leader's
+    change did not arrive in ``wait`` s: :mod:`stacksalt.galera.leader_only`), else ``ret``.
     ``leader`` is ``{"cluster": ..., "node": ..., "endpoints": [...]}`` from the SLS;
-    ``present()`` says whether the object is as wanted now. A non-leader waits up to ``wait``
-    seconds for the leader's change to arrive. If it does not, the leadership moved during
-    this run (a rolling restart moves it) to a member that had already passed this state, and
-    nobody else would apply it: this member does. DDL and account statements run in total
-    order on every member and these are idempotent, so two members applying them is safe.
-    """
+    ``present()`` says whether the object is as wanted here now."""
     if not leader or __salt__["galera_cluster.is_leader"](**leader):
         return None
     if __opts__["test"]:
@@ -182,12 +177,9 @@ def _leader_only(ret, leader, present, wait=20, interval=1):
             result=True, comment="not the leader: the leader applies it and Galera replicates it"
         )
         return ret
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        time.sleep(interval)
-        if present():
-            ret.update(result=True, comment="applied by the leader and replicated by Galera")
-            return ret
+    if leader_only.replicated_in_time(present, wait, interval):
+        ret.update(result=True, comment="applied by the leader and replicated by Galera")
+        return ret
     log.warning(
         "galera_cluster: %s: the leader did not apply it within %s s; applying it here",
         ret["name"],
