@@ -1,7 +1,8 @@
 {#- The workload of this environment on Kubernetes, from the model (CCP application language).
     The data is passed as state arguments: Salt 3008 masks pillar values read inside modules.
     Without a kubeconfig the manifests are rendered and validated only. #}
-{%- from tpldir ~ "/map.jinja" import control with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import control with context %}
 {%- if control.enabled %}
 {%-   set workload = {} %}
 {%-   for key in ['kubernetes', 'registry', 'images', 'configs', 'secret_configs', 'nodes',

@@ -1,4 +1,5 @@
-{%- from tpldir ~ "/map.jinja" import proxy with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import proxy with context %}
 {%- if proxy.enabled %}
 
 haproxy-proxy-packages-installed:
@@ -9,7 +10,7 @@ haproxy-proxy-packages-installed:
 haproxy-proxy-config-file-managed:
   file.managed:
     - name: {{ proxy.config_file }}
-    - source: salt://{{ tpldir }}/files/haproxy.cfg.jinja
+    - source: salt://{{ tplroot }}/files/haproxy.cfg.jinja
     - template: jinja
     - mode: "0644"
     - check_cmd: /usr/sbin/haproxy -c -q -f

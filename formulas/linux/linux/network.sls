@@ -1,4 +1,5 @@
-{%- from tpldir ~ "/map.jinja" import network with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import network with context %}
 
 {#- /etc/hosts is written in place by the hosts module (no rename), which also works
     where the file is a bind mount, as in containers. #}

@@ -1,4 +1,5 @@
-{%- from tpldir ~ "/map.jinja" import system with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import system with context %}
 {%- if system.enabled %}
 
 linux-system-hostname-file-managed:
@@ -26,7 +27,7 @@ linux-system-packages-installed:
 linux-system-sysctl-file-managed:
   file.managed:
     - name: {{ system.sysctl_file }}
-    - source: salt://{{ tpldir }}/files/sysctl.conf.jinja
+    - source: salt://{{ tplroot }}/files/sysctl.conf.jinja
     - template: jinja
     - mode: "0644"
     - context:

@@ -1,4 +1,5 @@
-{%- from tpldir ~ "/map.jinja" import server with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import server with context %}
 {%- if server.enabled %}
 
 memcached-server-packages-installed:
@@ -8,7 +9,7 @@ memcached-server-packages-installed:
 memcached-server-config-file-managed:
   file.managed:
     - name: {{ server.config_file }}
-    - source: salt://{{ tpldir }}/files/memcached.conf.jinja
+    - source: salt://{{ tplroot }}/files/memcached.conf.jinja
     - template: jinja
     - mode: "0644"
     - context:

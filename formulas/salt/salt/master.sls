@@ -1,10 +1,11 @@
-{%- from tpldir ~ "/map.jinja" import master with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import master with context %}
 {%- if master.enabled %}
 
 salt-master-config-file-managed:
   file.managed:
     - name: {{ master.config_file }}
-    - source: salt://{{ tpldir }}/files/master.conf.jinja
+    - source: salt://{{ tplroot }}/files/master.conf.jinja
     - template: jinja
     - mode: "0640"
     - makedirs: true

@@ -1,10 +1,11 @@
-{%- from tpldir ~ "/map.jinja" import minion with context %}
+{%- set tplroot = tpldir.split('/')[0] %}
+{%- from tplroot ~ "/map.jinja" import minion with context %}
 {%- if minion.enabled %}
 
 salt-minion-config-file-managed:
   file.managed:
     - name: {{ minion.config_file }}
-    - source: salt://{{ tpldir }}/files/minion.conf.jinja
+    - source: salt://{{ tplroot }}/files/minion.conf.jinja
     - template: jinja
     - mode: "0644"
     - context:
