@@ -109,6 +109,54 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {text}")
 
 
+def running(container: str) -> bool:
+    """Whether the Docker container ``container`` (name or id) is running."""
+    res = sh("docker", "inspect", "-f", "{{.State.Running}}", container, check=False)
+    return res.stdout.strip() == "true"
+
+
+def container_logs(container: str) -> str:
+    """The container's output, stdout then stderr."""
+    res = sh("docker", "logs", container, check=False)
+    return res.stdout + res.stderr
+
+
+def wait_while_running(
+    what: str,
+    predicate: Callable[[], object],
+    container: str,
+    timeout: float = 300.0,
+    interval: float = 1.0,
+):
+    """:func:`wait_for`, ended at once when ``container`` stops; both failures carry its
+    output."""
+
+    def look():
+        if not running(container):
+            raise AssertionError(
+                f"{container} died while waiting for {what}:\n{container_logs(container)}"
+            )
+        return predicate()
+
+    return wait_for(
+        lambda: f"{what}; {container}'s output:\n{container_logs(container)}",
+        look,
+        timeout,
+        interval,
+    )
+
+
+def wait_exec(container: str, command: list[str], timeout: float = 30.0) -> str:
+    """Until ``docker exec container command`` succeeds; its output (stdout, then stderr:
+    some tools report there)."""
+
+    def attempt():
+        res = sh("docker", "exec", container, *command, check=False)
+        return (res.stdout + res.stderr) if res.returncode == 0 else None
+
+    return wait_while_running(f"'{' '.join(command)}' to succeed", attempt, container, timeout, 0.5)
+
+
 def cleanup(prefix: str, network: str | None = None, image_namespace: str | None = None) -> None:
     """Remove what a module started: containers whose name starts with ``prefix``, the
     ``network``, and the images of ``image_namespace``/ (tagged ones only)."""

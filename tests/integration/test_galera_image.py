@@ -16,23 +16,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from stacksalt.etcdstore import EtcdUnavailable
 from stacksalt.galera.store import GaleraStore
-from stacksalt.images import build
 from stacksalt.images import plan as plan_mod
 from stacksalt.images.cli import main
 from stacksalt.images.context import Project
-from stacksalt.images.context import snapshot as context_snapshot
 from stacksalt.paths import state_dir
+from tests.integration import helpers
+from tests.integration.helpers import container_logs, sh, snapshot, wait_while_running
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not build.docker_available(), reason="docker is not reachable"),
+    pytest.mark.requires("docker"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,30 +40,12 @@ NET = "stacksalt-gtest"
 SUBNET = "10.78.9.0/24"
 ETCD_ADDRESS = "10.78.9.2"
 CLUSTER = "gtest"
-TIMEOUT = 300.0
-
-
-def sh(*args: str, check: bool = True, input_text: str | None = None, timeout: float = 120):
-    res = subprocess.run(
-        list(args), capture_output=True, text=True, input=input_text, timeout=timeout, check=False
-    )
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {res.returncode}:\n{res.stderr[-3000:]}")
-    return res
 
 
 def cleanup() -> None:
     """Only what this module makes: its containers and network. The images are the shared,
     content-tagged ones (built once per run, whichever module needs them first)."""
-    res = sh("docker", "ps", "-aq", "--filter", f"name=^{NS}-", check=False)
-    for cid in res.stdout.split():
-        sh("docker", "rm", "-f", cid, check=False)
-    if sh("docker", "network", "inspect", NET, check=False).returncode == 0:
-        sh("docker", "network", "rm", NET)
-
-
-def snapshot(dest: Path) -> Path:
-    return context_snapshot(ROOT, dest)
+    helpers.cleanup(f"{NS}-", NET)
 
 
 @pytest.fixture(scope="module")
@@ -81,28 +62,6 @@ def refs(tmp_path_factory):
         yield {name: project.images.ref(name, steps[name]["tag"]) for name in ("etcd", "galera")}
     finally:
         cleanup()
-
-
-def running(name: str) -> bool:
-    res = sh("docker", "inspect", "-f", "{{.State.Running}}", name, check=False)
-    return res.stdout.strip() == "true"
-
-
-def logs(name: str) -> str:
-    res = sh("docker", "logs", name, check=False)
-    return res.stdout + res.stderr
-
-
-def wait_for(what: str, predicate, container: str, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not running(container):
-            raise AssertionError(f"{container} died while waiting for {what}:\n{logs(container)}")
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}:\n{logs(container)}")
 
 
 def run(image: str, name: str, address: str, pillar: dict) -> str:
@@ -144,7 +103,7 @@ def etcd(refs):
     def healthy() -> bool:
         return sh("docker", "exec", name, *health, check=False).returncode == 0
 
-    wait_for("etcd health", healthy, name)
+    wait_while_running("etcd health", healthy, name)
     yield endpoint
     sh("docker", "rm", "-f", name)
 
@@ -218,14 +177,14 @@ def test_single_member_bootstraps_and_recovers_from_a_full_outage(refs, etcd):
     store = GaleraStore.connect([etcd], CLUSTER)
 
     # Bootstrap: Synced, etcd STEADY with the cluster's uuid, the readiness check passes.
-    status = wait_for("the first bootstrap", lambda: synced(name, 1), name)
-    wait_for("state STEADY", lambda: etcd_state(store) == "STEADY", name)
+    status = wait_while_running("the first bootstrap", lambda: synced(name, 1), name)
+    wait_while_running("state STEADY", lambda: etcd_state(store) == "STEADY", name)
     uuid = store.uuid()
     assert uuid == status["wsrep_cluster_state_uuid"].lower()
     assert store.leader() == "galera1"
-    check = wait_for("the readiness check", lambda: ready(name).returncode == 0, name, 60)
+    check = wait_while_running("the readiness check", lambda: ready(name).returncode == 0, name, 60)
     assert check
-    log = logs(name)
+    log = container_logs(name)
     assert "stacksalt-entrypoint: applied galera" in log
     assert "BOOTSTRAP_NEW_CLUSTER" in log
     # The config comes from the run-time pillar; the agent is PID 1, mariadbd runs as mysql.
@@ -248,12 +207,12 @@ def test_single_member_bootstraps_and_recovers_from_a_full_outage(refs, etcd):
     # Full outage of the one-member cluster: SIGKILL, no shutdown, grastate.dat seqno -1.
     sh("docker", "kill", "-s", "KILL", name)
     sh("docker", "start", name)
-    status = wait_for("recovery to Synced", lambda: synced(name, 1), name)
-    wait_for("state STEADY again", lambda: etcd_state(store) == "STEADY", name)
+    status = wait_while_running("recovery to Synced", lambda: synced(name, 1), name)
+    wait_while_running("state STEADY again", lambda: etcd_state(store) == "STEADY", name)
     assert status["wsrep_cluster_state_uuid"].lower() == uuid
     assert store.uuid() == uuid
     assert ready(name).returncode == 0
-    log = logs(name)
+    log = container_logs(name)
     for action in ("START_RECOVERY", "PUBLISH_SEQNO", "RECOVERY_BOOTSTRAP"):
         assert action in log, f"{action} not in the agent's log:\n{log}"
     assert log.count("BOOTSTRAP_NEW_CLUSTER") == 1  # from its data, not a new cluster
@@ -271,12 +230,12 @@ def test_three_members_build_a_cluster_and_recover_from_a_full_outage(refs, etcd
         run(refs["galera"], names[node], address, member_pillar(cluster, node, members, etcd))
     store = GaleraStore.connect([etcd], cluster)
     for name in names.values():
-        wait_for("the cluster of three", lambda name=name: synced(name, 3), name)
-    wait_for("state STEADY", lambda: etcd_state(store) == "STEADY", names["galera1"])
+        wait_while_running("the cluster of three", lambda name=name: synced(name, 3), name)
+    wait_while_running("state STEADY", lambda: etcd_state(store) == "STEADY", names["galera1"])
     uuid = store.uuid()
     first = names["galera1"]
     assert wsrep(first)["wsrep_cluster_state_uuid"].lower() == uuid
-    bootstrapped = [n for n in names.values() if "BOOTSTRAP_NEW_CLUSTER" in logs(n)]
+    bootstrapped = [n for n in names.values() if "BOOTSTRAP_NEW_CLUSTER" in container_logs(n)]
     assert len(bootstrapped) == 1, bootstrapped
     sql(
         first,
@@ -284,16 +243,20 @@ def test_three_members_build_a_cluster_and_recover_from_a_full_outage(refs, etcd
         "INSERT INTO gtest.rows VALUES (1, 'written before the kill');",
     )
     for name in names.values():  # the row is replicated before the outage
-        wait_for("the row", lambda name=name: sql(name, "SELECT v FROM gtest.rows;"), name, 30)
+        wait_while_running(
+            "the row", lambda name=name: sql(name, "SELECT v FROM gtest.rows;"), name, 30
+        )
 
     sh("docker", "kill", "-s", "KILL", *names.values())
     sh("docker", "start", *names.values())
     for name in names.values():
-        status = wait_for("recovery of all three", lambda name=name: synced(name, 3), name)
+        status = wait_while_running(
+            "recovery of all three", lambda name=name: synced(name, 3), name
+        )
         assert status["wsrep_cluster_state_uuid"].lower() == uuid
-    wait_for("state STEADY again", lambda: etcd_state(store) == "STEADY", first)
+    wait_while_running("state STEADY again", lambda: etcd_state(store) == "STEADY", first)
     assert store.uuid() == uuid
-    recovered = [n for n in names.values() if "RECOVERY_BOOTSTRAP" in logs(n)]
+    recovered = [n for n in names.values() if "RECOVERY_BOOTSTRAP" in container_logs(n)]
     assert len(recovered) == 1, recovered  # one member bootstraps from its data, two join
     for name in names.values():
         assert sql(name, "SELECT v FROM gtest.rows WHERE id = 1;") == "written before the kill\n"

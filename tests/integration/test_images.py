@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -24,12 +22,13 @@ from stacksalt.images import build, scan
 from stacksalt.images import plan as plan_mod
 from stacksalt.images.cli import main
 from stacksalt.images.context import Project
-from stacksalt.images.context import snapshot as context_snapshot
 from stacksalt.paths import state_dir
+from tests.integration import helpers
+from tests.integration.helpers import sh, snapshot, wait_exec
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not build.docker_available(), reason="docker is not reachable"),
+    pytest.mark.requires("docker"),
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,17 +38,6 @@ NS = "stacksalt"
 PREFIX = "sstest-images"
 NET = f"{PREFIX}-net"
 SUBNET = "10.231.77.0/24"
-
-
-def snapshot(dest: Path) -> Path:
-    return context_snapshot(ROOT, dest)
-
-
-def sh(*args: str, check: bool = True, input_text: str | None = None):
-    res = subprocess.run(list(args), capture_output=True, text=True, input=input_text, check=False)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {res.returncode}:\n{res.stderr[-3000:]}")
-    return res
 
 
 def images_cli(root: Path, *args: str) -> int:
@@ -63,10 +51,7 @@ def current_plan(root: Path, capsys) -> dict[str, dict]:
 
 
 def cleanup() -> None:
-    res = sh("docker", "ps", "-aq", "--filter", f"name={PREFIX}", check=False)
-    for cid in res.stdout.split():
-        sh("docker", "rm", "-f", cid, check=False)
-    sh("docker", "network", "rm", NET, check=False)
+    helpers.cleanup(PREFIX, NET)
 
 
 @pytest.fixture(scope="module")
@@ -92,22 +77,6 @@ def run(image: str, name: str, *args: str, pillar: dict | None = None, mounts=()
     for src, dst in mounts:
         cmd += ["-v", f"{src}:{dst}:ro"]
     return sh(*cmd, *args, image).stdout.strip()
-
-
-def wait_for(cid: str, command: list[str], timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        state = sh("docker", "inspect", "-f", "{{.State.Running}}", cid).stdout.strip()
-        if state != "true":
-            logs = sh("docker", "logs", cid, check=False)
-            raise AssertionError(f"container died:\n{logs.stdout}\n{logs.stderr}")
-        res = sh("docker", "exec", cid, *command, check=False)
-        if res.returncode == 0:
-            return res.stdout + res.stderr  # etcdctl reports health on stderr
-        last = res.stderr
-        time.sleep(0.5)
-    raise AssertionError(f"{' '.join(command)} never succeeded: {last}")
 
 
 def processes(cid: str) -> dict[str, str]:
@@ -195,7 +164,7 @@ def test_the_scan_finds_a_leaked_secret(tree, tmp_path):
     )
     (tmp_path / "leak.txt").write_text("password=sentinel-0f8e2c41d9b7\n" + pem_key())
     leaky = f"{NS}/leaky:1"
-    sh("docker", "build", "-q", "-t", leaky, str(tmp_path))
+    sh("docker", "build", "-q", "-t", leaky, str(tmp_path), timeout=600)
     try:
         found = scan.scan(leaky, {"local/sentinel_password": "sentinel-0f8e2c41d9b7"})
     finally:
@@ -208,7 +177,7 @@ def test_the_scan_finds_a_leaked_secret(tree, tmp_path):
 def test_memcached_runs_its_one_daemon_as_memcache(tree):
     cid = run(ref(tree, "memcached"), "memcached", pillar={"memcached": {"server": {"memory": 32}}})
     try:
-        stats = wait_for(cid, ["/opt/salt/bin/python3", "-c", PY_SEND, "11211", "stats"])
+        stats = wait_exec(cid, ["/opt/salt/bin/python3", "-c", PY_SEND, "11211", "stats"])
         assert "STAT limit_maxbytes 33554432" in stats
         procs = processes(cid)
         assert procs["memcached"] == "memcache"
@@ -242,10 +211,10 @@ def test_haproxy_listeners_from_the_pillar(tree):
     }
     cid = run(ref(tree, "haproxy"), "haproxy", pillar=pillar)
     try:
-        cfg = wait_for(cid, ["grep", "-A6", "listen echo", "/etc/haproxy/haproxy.cfg"])
+        cfg = wait_exec(cid, ["grep", "-A6", "listen echo", "/etc/haproxy/haproxy.cfg"])
         assert "bind 0.0.0.0:8080" in cfg
         assert "server spare 127.0.0.1:10 backup" in cfg
-        wait_for(
+        wait_exec(
             cid,
             [
                 "/opt/salt/bin/python3",
@@ -312,7 +281,7 @@ def test_etcd_with_its_token_from_a_mounted_secret(tree, tmp_path):
     ]
     cid = sh(*cmd).stdout.strip()
     try:
-        health = wait_for(
+        health = wait_exec(
             cid,
             [
                 "etcdctl",

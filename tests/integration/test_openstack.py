@@ -136,21 +136,21 @@ def test_the_day_one_objects_exist(cloud):
     assert len(hosts) >= 10  # the fake hosts, each registered under its pod's name
 
 
-def test_a_server_boots_on_a_fake_host_with_its_port_bound_and_is_deleted(cloud):
-    os_cli(
-        cloud,
-        "server",
-        "create",
+def create_server(cloud, name: str, *options: str, **kwargs):
+    """``openstack server create``: an m1.tiny of the test image on the internal network."""
+    flavor_image_network = (
         "--flavor",
         "m1.tiny",
         "--image",
         "cirros-test",
         "--network",
         "internal",
-        "--security-group",
-        "ping-ssh",
-        "it-boot",
     )
+    return os_cli(cloud, "server", "create", *flavor_image_network, *options, name, **kwargs)
+
+
+def test_a_server_boots_on_a_fake_host_with_its_port_bound_and_is_deleted(cloud):
+    create_server(cloud, "it-boot", "--security-group", "ping-ssh")
     server = wait_status(cloud, "server", "it-boot", "ACTIVE")
     host = server["OS-EXT-SRV-ATTR:host"]
     assert host.startswith("nova-compute-")
@@ -221,21 +221,7 @@ def test_servers_boot_while_a_nova_api_and_a_neutron_server_replica_are_killed(c
     names = [f"it-kill-{i}" for i in range(4)]
 
     def boot(name):
-        return os_cli(
-            cloud,
-            "server",
-            "create",
-            "--flavor",
-            "m1.tiny",
-            "--image",
-            "cirros-test",
-            "--network",
-            "internal",
-            "--wait",
-            name,
-            timeout=600,
-            check=False,
-        )
+        return create_server(cloud, name, "--wait", timeout=600, check=False)
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(boot, n) for n in names]
