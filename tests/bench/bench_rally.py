@@ -88,12 +88,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", type=int, default=3)
     parser.add_argument("--users", type=int, default=2)
     parser.add_argument("--report", default="rally-report.html", help="the HTML report")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=5.0,
+        help="seconds between Rally's looks at a server it boots or deletes (Rally: 2)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds Rally waits for a server to boot or go (Rally: 300)",
+    )
     args = parser.parse_args(argv)
 
     env = {**os.environ, **credentials(ROOT, args.cluster)}
     work = Path(tempfile.mkdtemp(prefix="stacksalt-rally-"))
     env["HOME"] = str(work)
-    rally = rally_mod.workspace(env, work, "bench")
+    rally = rally_mod.workspace(env, work, "bench", args.poll_interval, args.timeout)
     task = rally_mod.boot_and_delete_task(
         args.times, args.concurrency, args.tenants, args.users, unlimited_quotas=True
     )
@@ -101,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(task))
     print(
         f"rally: boot_and_delete_server x{args.times} at concurrency {args.concurrency}, "
-        f"{args.tenants} tenants x {args.users} users (work dir {work})",
+        f"{args.tenants} tenants x {args.users} users, polling every {args.poll_interval:g} s "
+        f"(work dir {work})",
         flush=True,
     )
     sampler = CpuSampler()

@@ -30,3 +30,21 @@ def test_the_seeds_task_with_unlimited_quotas():
     assert case["context"]["quotas"]["nova"] == {"instances": -1, "cores": -1, "ram": -1}
     assert case["context"]["quotas"]["neutron"]["port"] == -1
     assert "sla" not in case
+
+
+def test_rally_conf_defaults_and_polling():
+    from pathlib import Path
+
+    from stacksalt.openstack.rally import rally_conf
+
+    plain = rally_conf(Path("/w/r.sqlite"), None, None)
+    assert plain == "[database]\nconnection = sqlite:////w/r.sqlite\n"
+    tuned = rally_conf(Path("/w/r.sqlite"), 5.0, 1800.0)
+    assert "[openstack]\n" in tuned
+    for line in (
+        "nova_server_boot_poll_interval = 5",
+        "nova_server_delete_poll_interval = 5",
+        "nova_server_boot_timeout = 1800",
+        "nova_server_delete_timeout = 1800",
+    ):
+        assert line in tuned.splitlines()
