@@ -185,3 +185,25 @@ def test_the_writer_haproxy_is_reloaded_only_on_a_change_and_never_too_young(
         if agent.haproxy is not None:
             agent.haproxy.kill()
             agent.haproxy.wait()
+
+
+def test_the_checks_share_one_recent_wsrep_status(agent, monkeypatch):
+    """Checks answer from a status read less than CHECK_MAX_AGE ago (one query for many
+    HAProxy checks); the agent's own looks always read it anew."""
+    from stacksalt.galera import agent as agent_mod
+
+    calls = []
+
+    def status(_cfg):
+        calls.append(1)
+        return {"wsrep_local_state_comment": "Synced", "wsrep_ready": "ON"}
+
+    monkeypatch.setattr(agent_mod.mysqld, "wsrep_status", status)
+    for _ in range(5):
+        agent.wsrep(agent_mod.CHECK_MAX_AGE)
+    assert len(calls) == 1
+    agent.wsrep()
+    assert len(calls) == 2
+    agent.wsrep_seen = (agent.wsrep_seen[0] - agent_mod.CHECK_MAX_AGE, agent.wsrep_seen[1])
+    assert agent.wsrep(agent_mod.CHECK_MAX_AGE)["wsrep_ready"] == "ON"
+    assert len(calls) == 3  # too old: read anew
