@@ -152,9 +152,10 @@ def wait_exec(container: str, command: list[str], timeout: float = 30.0) -> str:
 
     def attempt():
         res = sh("docker", "exec", container, *command, check=False)
-        return (res.stdout + res.stderr) if res.returncode == 0 else None
+        return res if res.returncode == 0 else None  # a success with no output is a success
 
-    return wait_while_running(f"'{' '.join(command)}' to succeed", attempt, container, timeout, 0.5)
+    res = wait_while_running(f"'{' '.join(command)}' to succeed", attempt, container, timeout, 0.5)
+    return res.stdout + res.stderr
 
 
 def cleanup(prefix: str, network: str | None = None, image_namespace: str | None = None) -> None:

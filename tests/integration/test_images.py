@@ -325,6 +325,10 @@ def test_exact_rebuilds(tree, capsys):
         one_formula_then_the_base(tree, capsys, token, before, made)
     finally:
         conf.write_text(original_conf)
+        # ':latest' back on the tree's images (the plan reads a rebuild's reasons from it;
+        # left on this test's images, the next run saw "parent salt-base rebuilt")
+        for name, tag in before.items():
+            sh("docker", "tag", f"{NS}/{name}:{tag}", f"{NS}/{name}:latest", check=False)
         if made:
             sh("docker", "rmi", *made, check=False)  # this run's own tags only
 
